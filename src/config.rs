@@ -1,0 +1,136 @@
+//! Typed configuration, read once from the environment.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+/// A rate-limit bucket: `limit` requests per `period`, refilled smoothly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateQuota {
+    pub limit: u32,
+    pub period: Duration,
+}
+
+impl std::str::FromStr for RateQuota {
+    type Err = anyhow::Error;
+
+    /// `600/60` is 600 requests per 60 seconds.
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        let (limit, seconds) = s
+            .split_once('/')
+            .context("expected LIMIT/SECONDS, e.g. 600/60")?;
+        let limit: u32 = limit
+            .trim()
+            .parse()
+            .context("LIMIT must be a whole number")?;
+        let seconds: u64 = seconds
+            .trim()
+            .parse()
+            .context("SECONDS must be a whole number")?;
+        if limit == 0 || seconds == 0 {
+            bail!("LIMIT and SECONDS must be positive");
+        }
+        Ok(Self {
+            limit,
+            period: Duration::from_secs(seconds),
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    /// HS256 key for tokens we issue and user tokens we accept.
+    pub jwt_secret: String,
+    /// PEM of an RS256 public key for user tokens signed elsewhere.
+    pub jwt_public_key_pem: Option<String>,
+    /// Operator token for `/admin/v1/tenants`; the route refuses all when unset.
+    pub admin_token: Option<String>,
+    /// Key from which each tenant's webhook secret is derived.
+    pub webhook_key: String,
+    pub token_ttl: Duration,
+    pub cache_ttl: Duration,
+    pub cache_max_entries: u64,
+    pub rate_reporting: RateQuota,
+    pub rate_export: RateQuota,
+    pub rate_ingest: RateQuota,
+    pub db_pool_size: u32,
+    pub statement_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets are never printed.
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("cache_ttl", &self.cache_ttl)
+            .field("rate_reporting", &self.rate_reporting)
+            .field("rate_export", &self.rate_export)
+            .field("rate_ingest", &self.rate_ingest)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("statement_timeout", &self.statement_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={raw:?} is not valid: {e}")),
+    }
+}
+
+impl Config {
+    /// Reads the environment, failing with a message naming the variable.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let database_url = var("DATABASE_URL").context("DATABASE_URL must be set")?;
+        Self::from_env_with(database_url)
+    }
+
+    /// As [`Config::from_env`], with the database given.
+    pub fn from_env_with(database_url: String) -> anyhow::Result<Self> {
+        let jwt_secret = var("CX_JWT_SECRET").context(
+            "CX_JWT_SECRET must be set (the HS256 key for access tokens, at least 32 characters)",
+        )?;
+        if jwt_secret.len() < 32 {
+            bail!("CX_JWT_SECRET must be at least 32 characters");
+        }
+        let jwt_public_key_pem = match var("CX_JWT_PUBLIC_KEY") {
+            Some(v) if v.contains("BEGIN") => Some(v),
+            Some(path) => Some(
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("CX_JWT_PUBLIC_KEY: cannot read {path}"))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            database_url,
+            bind: parsed("CX_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            webhook_key: var("CX_WEBHOOK_KEY").unwrap_or_else(|| jwt_secret.clone()),
+            jwt_secret,
+            jwt_public_key_pem,
+            admin_token: var("CX_ADMIN_TOKEN"),
+            token_ttl: Duration::from_secs(parsed("CX_TOKEN_TTL_SECONDS", 3600)?),
+            cache_ttl: Duration::from_secs(parsed("CX_CACHE_TTL_SECONDS", 600)?),
+            cache_max_entries: parsed("CX_CACHE_MAX_ENTRIES", 10_000)?,
+            rate_reporting: parsed("CX_RATE_REPORTING", "600/60".parse()?)?,
+            rate_export: parsed("CX_RATE_EXPORT", "30/60".parse()?)?,
+            rate_ingest: parsed("CX_RATE_INGEST", "1200/60".parse()?)?,
+            db_pool_size: parsed("CX_DB_POOL_SIZE", 10)?,
+            statement_timeout: Duration::from_millis(parsed("CX_STATEMENT_TIMEOUT_MS", 15_000)?),
+            request_timeout: Duration::from_secs(parsed("CX_REQUEST_TIMEOUT_SECONDS", 60)?),
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! Storing a validated batch: one statement, so the batch is atomic, and
+//! idempotent per `(tenant, id)`.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::events::ValidEvent;
+
+/// What storing a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    pub inserted: u64,
+}
+
+/// Inserts the raw events (skipping ids already stored) and, in the same
+/// statement, projects each newly inserted event into its typed table.
+/// Directory rows keep the description with the latest `occurredAt`
+/// (ties: the greater event id), whatever the arrival order.
+const INSERT_BATCH: &str = r#"
+with ins as (
+    insert into events (tenant_id, event_id, event_type, occurred_at, payload)
+    select $1, t.id, t.kind, t.at, t.payload
+    from unnest($2::text[], $3::text[], $4::timestamptz[], $5::jsonb[]) as t(id, kind, at, payload)
+    on conflict (tenant_id, event_id) do nothing
+    returning event_id, event_type, occurred_at, payload
+), audits as (
+    insert into interaction_audits (tenant_id, event_id, interaction_id, reference, channel,
+        old_state, new_state, queue_id, user_id, occurred_at, data)
+    select $1, event_id, payload->>'interactionId', payload->>'reference', payload->>'channel',
+        payload->>'oldState', payload->>'newState', (payload->>'queueId')::uuid,
+        (payload->>'userId')::uuid, occurred_at, payload->'data'
+    from ins where event_type = 'interaction.state_changed'
+), msgs as (
+    insert into messages (tenant_id, event_id, interaction_id, conversation_id, direction, automated,
+        channel, queue_id, account_id, user_id, content_type, from_address, to_address, keyword,
+        delivery_status, status_code, occurred_at, data)
+    select $1, event_id, payload->>'interactionId', payload->>'conversationId', payload->>'direction',
+        (payload->>'automated')::boolean, payload->>'channel', (payload->>'queueId')::uuid,
+        (payload->>'accountId')::uuid, (payload->>'userId')::uuid, payload->>'contentType',
+        payload->>'fromAddress', payload->>'toAddress', payload->>'keyword',
+        payload->>'deliveryStatus', payload->>'statusCode', occurred_at, payload->'data'
+    from ins where event_type = 'message.created'
+), convs as (
+    insert into conversation_events (tenant_id, event_id, conversation_id, kind, interaction_id,
+        channel, account_id, queue_id, user_id, direction, initiation_method, ended_by, occurred_at, data)
+    select $1, event_id, payload->>'conversationId', substr(event_type, 14), payload->>'interactionId',
+        payload->>'channel', (payload->>'accountId')::uuid, (payload->>'queueId')::uuid,
+        (payload->>'userId')::uuid, payload->>'direction', payload->>'initiationMethod',
+        payload->>'endedBy', occurred_at, payload->'data'
+    from ins where event_type like 'conversation.%'
+), presence as (
+    insert into presence_changes (tenant_id, event_id, user_id, state, occurred_at)
+    select $1, event_id, (payload->>'userId')::uuid, payload->>'state', occurred_at
+    from ins where event_type = 'presence.changed'
+), work as (
+    insert into units_of_work (tenant_id, event_id, interaction_id, user_id, assigned_at, user_state,
+        closed, messages, data_changes, notes, channel, queue_id, occurred_at, data)
+    select $1, event_id, payload->>'interactionId', (payload->>'userId')::uuid,
+        (payload->>'assignedAt')::timestamptz, payload->>'userState',
+        (payload->'actions'->>'closed')::int, (payload->'actions'->>'messages')::int,
+        (payload->'actions'->>'dataChanges')::int, (payload->'actions'->>'notes')::int,
+        payload->>'channel', (payload->>'queueId')::uuid, occurred_at, payload->'data'
+    from ins where event_type = 'unit_of_work.completed'
+), users as (
+    insert into directory_users (tenant_id, user_id, email, first_name, last_name, roles,
+        control_group, as_of, as_of_event)
+    select distinct on ((payload->>'userId')::uuid) $1, (payload->>'userId')::uuid, payload->>'email',
+        payload->>'firstName', payload->>'lastName',
+        array(select jsonb_array_elements_text(payload->'roles')), payload->>'controlGroup',
+        occurred_at, event_id
+    from ins where event_type = 'directory.user'
+    order by (payload->>'userId')::uuid, occurred_at desc, event_id desc
+    on conflict (tenant_id, user_id) do update set email = excluded.email,
+        first_name = excluded.first_name, last_name = excluded.last_name, roles = excluded.roles,
+        control_group = excluded.control_group, as_of = excluded.as_of, as_of_event = excluded.as_of_event
+    where (directory_users.as_of, directory_users.as_of_event) < (excluded.as_of, excluded.as_of_event)
+), queues as (
+    insert into directory_queues (tenant_id, queue_id, name, as_of, as_of_event)
+    select distinct on ((payload->>'queueId')::uuid) $1, (payload->>'queueId')::uuid,
+        payload->>'name', occurred_at, event_id
+    from ins where event_type = 'directory.queue'
+    order by (payload->>'queueId')::uuid, occurred_at desc, event_id desc
+    on conflict (tenant_id, queue_id) do update set name = excluded.name,
+        as_of = excluded.as_of, as_of_event = excluded.as_of_event
+    where (directory_queues.as_of, directory_queues.as_of_event) < (excluded.as_of, excluded.as_of_event)
+), accounts as (
+    insert into directory_accounts (tenant_id, account_id, name, channel, as_of, as_of_event)
+    select distinct on ((payload->>'accountId')::uuid) $1, (payload->>'accountId')::uuid,
+        payload->>'name', payload->>'channel', occurred_at, event_id
+    from ins where event_type = 'directory.account'
+    order by (payload->>'accountId')::uuid, occurred_at desc, event_id desc
+    on conflict (tenant_id, account_id) do update set name = excluded.name, channel = excluded.channel,
+        as_of = excluded.as_of, as_of_event = excluded.as_of_event
+    where (directory_accounts.as_of, directory_accounts.as_of_event) < (excluded.as_of, excluded.as_of_event)
+), data_types as (
+    insert into directory_data_types (tenant_id, data_type_id, name, kind, reportable, options,
+        as_of, as_of_event)
+    select distinct on ((payload->>'dataTypeId')::uuid) $1, (payload->>'dataTypeId')::uuid,
+        payload->>'name', payload->>'kind', (payload->>'reportable')::boolean, payload->'options',
+        occurred_at, event_id
+    from ins where event_type = 'directory.data_type'
+    order by (payload->>'dataTypeId')::uuid, occurred_at desc, event_id desc
+    on conflict (tenant_id, data_type_id) do update set name = excluded.name, kind = excluded.kind,
+        reportable = excluded.reportable, options = excluded.options,
+        as_of = excluded.as_of, as_of_event = excluded.as_of_event
+    where (directory_data_types.as_of, directory_data_types.as_of_event) < (excluded.as_of, excluded.as_of_event)
+)
+select count(*) from ins
+"#;
+
+/// Stores a batch atomically. Events whose id is already stored (or repeated
+/// earlier in the same batch) are skipped.
+pub async fn store_batch(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    events: &[ValidEvent],
+) -> sqlx::Result<Stored> {
+    let mut seen = std::collections::HashSet::with_capacity(events.len());
+    let mut ids: Vec<&str> = Vec::with_capacity(events.len());
+    let mut kinds: Vec<&str> = Vec::with_capacity(events.len());
+    let mut times: Vec<DateTime<Utc>> = Vec::with_capacity(events.len());
+    let mut payloads: Vec<&Value> = Vec::with_capacity(events.len());
+    for event in events {
+        if seen.insert(event.id.as_str()) {
+            ids.push(&event.id);
+            kinds.push(event.kind.as_str());
+            times.push(event.occurred_at);
+            payloads.push(&event.payload);
+        }
+    }
+    let inserted: i64 = sqlx::query_scalar(INSERT_BATCH)
+        .bind(tenant_id)
+        .bind(&ids)
+        .bind(&kinds)
+        .bind(&times)
+        .bind(&payloads)
+        .fetch_one(pool)
+        .await?;
+    Ok(Stored {
+        inserted: inserted as u64,
+    })
+}

@@ -1,0 +1,22 @@
+//! cx-reporting: a multi-tenant reporting API for contact centres.
+//!
+//! Data comes in at [`ingest`], is stored by one batch statement, is
+//! summarised by the aggregation core in [`report`], and leaves as JSON or
+//! CSV. [`app`] builds the whole router so tests can drive it without a
+//! socket.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod ingest;
+pub mod limits;
+pub mod openapi;
+pub mod ops;
+pub mod report;
+pub mod router;
+pub mod state;
+pub mod telemetry;
+
+pub use router::app;
+pub use state::AppState;

@@ -1,0 +1,4 @@
+//! The response cache and the rate limits of `/reporting` and `/ingest`.
+
+pub mod cache;
+pub mod rate;

@@ -1,0 +1,269 @@
+//! The OpenAPI document: handlers annotated with `#[utoipa::path]`, plus one
+//! generated operation per tile (JSON and CSV export), from the tile table.
+
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::report::tiles::{self, Tile};
+use crate::report::{EXPORT_PREFIX, JSON_PREFIX};
+
+/// `{"count"}`: the metric object of the count tiles.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CountMetric {
+    pub count: i64,
+}
+
+/// A by-date bucket: its calendar bounds in the request zone's offset (not
+/// clipped to the range), with the metric object flattened in.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BucketAnswer {
+    #[schema(example = "2026-03-29T00:00:00+01:00")]
+    pub start: String,
+    #[schema(example = "2026-03-30T00:00:00+02:00")]
+    pub end: String,
+    pub count: i64,
+}
+
+/// One group of a by-X answer, with the metric object flattened in.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GroupAnswer {
+    pub key: String,
+    /// The directory name, where known.
+    pub name: Option<String>,
+    pub count: Option<i64>,
+    /// By-date answers: the group's buckets.
+    pub buckets: Option<Vec<BucketAnswer>>,
+}
+
+/// The answer of every tile. Count: `{…M}`. By-date:
+/// `{"groupBy","timeZone","buckets"}`. By-X: `{"groups"}`, one per requested
+/// key in request order, zero-filled. By-X by-date:
+/// `{"groupBy","timeZone","groups":[{"key","name"?,"buckets"}]}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TileAnswer {
+    pub count: Option<i64>,
+    pub group_by: Option<crate::domain::Granularity>,
+    pub time_zone: Option<String>,
+    pub buckets: Option<Vec<BucketAnswer>>,
+    pub groups: Option<Vec<GroupAnswer>>,
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from POST /oauth/token (client credentials: every role), or a \
+                         user JWT (HS256 or RS256) with claims sub, tid, roles, exp.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "operator",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The operator token configured in CX_ADMIN_TOKEN."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "webhookSignature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Signature-256",
+                "sha256=<hex HMAC-SHA256 of the raw body with the tenant's webhook secret>, with X-Tenant-Id.",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "cx-reporting",
+        description = "Multi-tenant reporting API for contact centres and customer-messaging teams.\n\n\
+            Conventions: JSON bodies use camelCase; request instants must carry an offset and are \
+            stored in UTC; durations are seconds (millisecond precision); ranges are half-open \
+            `[from, to)`. Every error is `application/problem+json` (RFC 9457) with `errors` naming \
+            the fields to blame. A request that does not fit the schema is 400; one that fits but \
+            cannot be answered (range over its limit, `to` not after `from`, an empty required \
+            list) is 422. An empty optional filter list (e.g. `oldState: []`) means no filter.\n\n\
+            Caching: `/reporting/v1.2/**` JSON answers are cached per tenant and canonical request \
+            for 10 minutes (`X-Cache: HIT` with `Age`, or `MISS`); `Cache-Control: no-cache` \
+            bypasses the lookup. Ingesting new events for a tenant invalidates its cached answers. \
+            CSV exports are streamed and never cached.\n\n\
+            Rate limits: per client (tenant + token subject), separate buckets for reporting, \
+            export and ingest, reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining`, \
+            `X-RateLimit-Reset` (seconds until the bucket is full) and the IETF draft fields \
+            `RateLimit-Policy: \"reporting\";q=600;w=60` and `RateLimit: \"reporting\";r=599;t=1`; \
+            a refused request is 429 with `Retry-After`.",
+        version = "1.2.0"
+    ),
+    paths(
+        crate::auth::token::issue,
+        crate::auth::tenants::create_route,
+        crate::ingest::ingest,
+        crate::ops::healthz,
+        crate::ops::readyz,
+        crate::ops::metrics,
+    ),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        crate::report::request::ReportBody,
+        crate::report::request::FiltersBody,
+        crate::report::request::DataCondition,
+        crate::domain::Channel,
+        crate::domain::InteractionState,
+        crate::domain::Granularity,
+        crate::domain::SortOrder,
+        crate::domain::Direction,
+        TileAnswer,
+        GroupAnswer,
+        BucketAnswer,
+        CountMetric,
+    )),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Tokens"),
+        (name = "admin", description = "Tenant administration"),
+        (name = "ingest", description = "Audit events in"),
+        (name = "interactions", description = "Interaction state tiles (1-11)"),
+        (name = "export", description = "The CSV mirror of every reporting endpoint"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+fn tile_operation(tile: &Tile, export: bool) -> utoipa::openapi::path::Operation {
+    let path = tile.path();
+    let description = format!(
+        "{}{}{}{}",
+        tile.family.description(),
+        tile.dimension.requirement(),
+        if tile.by_date {
+            " By date: `filters.groupBy` (Hour, Day, Week, Month) and `timeZone` (IANA, default UTC); \
+             every bucket from the one holding `from` to the one holding the last instant before `to` \
+             is present, zero-filled. Range limits: Hour 24 h, Day 31 days, Week 3 calendar months, \
+             Month 24 calendar months."
+        } else {
+            " Range limit: 24 calendar months."
+        },
+        if export {
+            " CSV (RFC 4180, header row always): one row per group × bucket with columns \
+             `group, groupName, bucketStart, bucketEnd, …metric` (those that apply). `Accept` must be \
+             absent, `*/*` or `text/csv`, else 404."
+        } else {
+            ""
+        }
+    );
+    let ok = if export {
+        ResponseBuilder::new()
+            .description("The answer as CSV")
+            .content("text/csv; charset=utf-8", ContentBuilder::new().build())
+            .build()
+    } else {
+        ResponseBuilder::new()
+            .description("The answer")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("TileAnswer")))
+                    .build(),
+            )
+            .build()
+    };
+    let operation_id = format!("{}{}", if export { "export/" } else { "" }, path);
+    OperationBuilder::new()
+        .summary(Some(format!(
+            "{}{}",
+            tile.family.summary(),
+            if export { " (CSV)" } else { "" }
+        )))
+        .description(Some(description))
+        .operation_id(Some(operation_id))
+        .tag(if export { "export" } else { tile.family.tag() })
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ReportBody")))
+                        .build(),
+                )
+                .required(Some(Required::True))
+                .build(),
+        ))
+        .response("200", ok)
+        .response("400", problem_response("The body does not fit the schema"))
+        .response("401", problem_response("Missing or bad token"))
+        .response(
+            "403",
+            problem_response("The token lacks the Analytics role"),
+        )
+        .response(
+            "404",
+            problem_response("Export only: an Accept other than absent, */* or text/csv"),
+        )
+        .response(
+            "422",
+            problem_response("The request cannot be answered (range, empty list)"),
+        )
+        .response("429", problem_response("Rate limited; see Retry-After"))
+        .securities(Some([SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]))
+        .build()
+}
+
+/// The whole document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for tile in tiles::all() {
+        for export in [false, true] {
+            let prefix = if export { EXPORT_PREFIX } else { JSON_PREFIX };
+            doc.paths.paths.insert(
+                format!("{prefix}/{}", tile.path()),
+                PathItem::new(HttpMethod::Post, tile_operation(&tile, export)),
+            );
+        }
+    }
+    doc
+}
+
+/// The document as pretty JSON with a trailing newline (the committed form).
+pub fn document_json() -> String {
+    let mut text = document().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,178 @@
+//! Renders an [`Answer`] as RFC 4180 CSV, streamed: one row per group ×
+//! bucket (`group, groupName, bucketStart, bucketEnd, …metric`).
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
+use bytes::Bytes;
+
+use super::json::instant_in;
+use super::plan::{Answer, MetricValue};
+use crate::error::{ApiError, Result};
+
+/// Appends one field, quoted when it holds a comma, quote, CR or LF.
+pub fn push_field(line: &mut String, field: &str) {
+    if field.contains([',', '"', '\r', '\n']) {
+        line.push('"');
+        line.push_str(&field.replace('"', "\"\""));
+        line.push('"');
+    } else {
+        line.push_str(field);
+    }
+}
+
+/// One CSV record, CRLF-terminated.
+pub fn record<S: AsRef<str>>(fields: &[S]) -> String {
+    let mut line = String::new();
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        push_field(&mut line, field.as_ref());
+    }
+    line.push_str("\r\n");
+    line
+}
+
+fn metric_fields(value: MetricValue) -> Vec<String> {
+    match value {
+        MetricValue::Count(n) => vec![n.to_string()],
+    }
+}
+
+/// `Accept` must be absent, `*/*` or `text/csv`; anything else is 404.
+pub fn check_accept(headers: &HeaderMap) -> Result<()> {
+    let Some(accept) = headers.get(header::ACCEPT) else {
+        return Ok(());
+    };
+    let accept = accept.to_str().map_err(|_| ApiError::NotFound)?;
+    let ok = accept.split(',').any(|range| {
+        let media = range
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        media == "*/*" || media == "text/csv"
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The rows of an answer, header first.
+pub fn rows(answer: &Answer) -> Vec<String> {
+    let grouped = answer.groups.is_some();
+    let mut header: Vec<&str> = Vec::new();
+    if grouped {
+        header.extend(["group", "groupName"]);
+    }
+    if answer.by_date.is_some() {
+        header.extend(["bucketStart", "bucketEnd"]);
+    }
+    header.extend(answer.kind.columns());
+    let mut out = vec![record(&header)];
+    let groups: Vec<(String, String)> = match &answer.groups {
+        Some(groups) => groups
+            .iter()
+            .map(|g| (g.key.clone(), g.name.clone().unwrap_or_default()))
+            .collect(),
+        None => vec![(String::new(), String::new())],
+    };
+    for (g, (key, name)) in groups.iter().enumerate() {
+        let prefix: Vec<String> = if grouped {
+            vec![key.clone(), name.clone()]
+        } else {
+            Vec::new()
+        };
+        match &answer.by_date {
+            None => {
+                let mut fields = prefix.clone();
+                fields.extend(metric_fields(answer.cell(g, 0)));
+                out.push(record(&fields));
+            }
+            Some((by_date, list)) => {
+                for (i, bucket) in list.iter().enumerate() {
+                    let mut fields = prefix.clone();
+                    fields.push(instant_in(by_date.zone, bucket.start));
+                    fields.push(instant_in(by_date.zone, bucket.end));
+                    fields.extend(metric_fields(answer.cell(g, i)));
+                    out.push(record(&fields));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Streams rows as a `text/csv; charset=utf-8` response.
+pub fn stream_response<I>(rows: I, filename: &str) -> Response
+where
+    I: IntoIterator<Item = String> + Send + 'static,
+    I::IntoIter: Send + 'static,
+{
+    let stream = futures::stream::iter(
+        rows.into_iter()
+            .map(|r| Ok::<_, std::io::Error>(Bytes::from(r))),
+    );
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}.csv\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A minimal RFC 4180 reader, to check what the writer writes.
+    fn parse_record(line: &str) -> Vec<String> {
+        let body = line.strip_suffix("\r\n").unwrap_or(line);
+        let mut fields = vec![String::new()];
+        let mut quoted = false;
+        let mut chars = body.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    if let Some(f) = fields.last_mut() {
+                        f.push('"');
+                    }
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => fields.push(String::new()),
+                (c, _) => {
+                    if let Some(f) = fields.last_mut() {
+                        f.push(c);
+                    }
+                }
+            }
+        }
+        fields
+    }
+
+    #[test]
+    fn quotes_only_when_needed() {
+        assert_eq!(
+            record(&["a", "b,c", "say \"hi\""]),
+            "a,\"b,c\",\"say \"\"hi\"\"\"\r\n"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_fields_round_trip(fields in prop::collection::vec(".*", 1..6)) {
+            let line = record(&fields);
+            prop_assert_eq!(parse_record(&line), fields);
+        }
+    }
+}

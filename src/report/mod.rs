@@ -1,0 +1,96 @@
+//! Reporting: every tile of the table is served as JSON under
+//! `/reporting/v1.2` and as CSV under `/reporting/export/v1.2`; both share
+//! parsing, planning and the query, and differ only in rendering.
+
+pub mod buckets;
+pub mod csv;
+pub mod json;
+pub mod plan;
+pub mod request;
+pub mod tiles;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use axum::Router;
+
+use self::request::{parse_json, ReportBody, ReportQuery};
+use self::tiles::Tile;
+use crate::auth::Principal;
+use crate::error::Result;
+use crate::state::AppState;
+
+/// Path prefixes of the JSON API and its CSV mirror.
+pub const JSON_PREFIX: &str = "/reporting/v1.2";
+pub const EXPORT_PREFIX: &str = "/reporting/export/v1.2";
+
+async fn answer(
+    state: &AppState,
+    principal: &Principal,
+    tile: Tile,
+    body: &[u8],
+) -> Result<plan::Answer> {
+    let body: ReportBody = parse_json(body, "")?;
+    let query = ReportQuery::from_body(&tile, body)?;
+    plan::run(&state.pool, principal.tenant_id, tile.family, &query).await
+}
+
+async fn json_tile(
+    tile: Tile,
+    state: AppState,
+    principal: Principal,
+    body: Bytes,
+) -> Result<Response> {
+    let answer = answer(&state, &principal, tile, &body).await?;
+    json::render(&answer)
+}
+
+async fn csv_tile(
+    tile: Tile,
+    state: AppState,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    csv::check_accept(&headers)?;
+    let answer = answer(&state, &principal, tile, &body).await?;
+    let filename = tile.path().replace('/', "-");
+    Ok(csv::stream_response(csv::rows(&answer), &filename))
+}
+
+/// The JSON routes of every tile.
+pub fn json_routes() -> Router<AppState> {
+    tiles::all()
+        .into_iter()
+        .fold(Router::new(), |router, tile| {
+            router.route(
+                &format!("{JSON_PREFIX}/{}", tile.path()),
+                post(
+                    move |State(state): State<AppState>, principal: Principal, body: Bytes| {
+                        json_tile(tile, state, principal, body)
+                    },
+                ),
+            )
+        })
+}
+
+/// The CSV export routes of every tile.
+pub fn export_routes() -> Router<AppState> {
+    tiles::all()
+        .into_iter()
+        .fold(Router::new(), |router, tile| {
+            router.route(
+                &format!("{EXPORT_PREFIX}/{}", tile.path()),
+                post(
+                    move |State(state): State<AppState>,
+                          principal: Principal,
+                          headers: HeaderMap,
+                          body: Bytes| {
+                        csv_tile(tile, state, principal, headers, body)
+                    },
+                ),
+            )
+        })
+}

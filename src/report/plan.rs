@@ -1,0 +1,468 @@
+//! The aggregation core: a validated query becomes one SQL statement over
+//! the family's source table, and its rows become an [`Answer`] that both
+//! renderers (JSON and CSV) share.
+
+use std::collections::HashMap;
+
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use super::buckets::{buckets, Bucket};
+use super::request::{ByDate, DataCondition, Grouping, Params, ReportQuery};
+use super::tiles::{Dimension, Family};
+use crate::domain::{DataKind, SortOrder};
+use crate::error::{ApiError, Result};
+
+/// The value of one cell of an answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MetricValue {
+    Count(i64),
+}
+
+/// The kind of metric a family yields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    Count,
+}
+
+impl MetricKind {
+    pub fn zero(self) -> MetricValue {
+        match self {
+            Self::Count => MetricValue::Count(0),
+        }
+    }
+
+    /// Column names, for CSV headers.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Count => &["count"],
+        }
+    }
+}
+
+/// A group of the answer: its key and, where the directory knows it, a name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupInfo {
+    pub key: String,
+    pub name: Option<String>,
+}
+
+/// A computed answer: optional groups × optional buckets of metric values.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub by_date: Option<(ByDate, Vec<Bucket>)>,
+    pub groups: Option<Vec<GroupInfo>>,
+    pub kind: MetricKind,
+    cells: HashMap<(usize, usize), MetricValue>,
+}
+
+impl Answer {
+    /// The value of group `g` (0 without groups) in bucket `b` (0 for count).
+    pub fn cell(&self, g: usize, b: usize) -> MetricValue {
+        self.cells.get(&(g, b)).copied().unwrap_or(self.kind.zero())
+    }
+}
+
+/// Where a family's events live. Every source is aliased `s`.
+struct Source {
+    table: &'static str,
+    time: &'static str,
+    channel: &'static str,
+    queue: &'static str,
+    user: &'static str,
+    data: &'static str,
+    kind: MetricKind,
+}
+
+fn source(family: Family) -> Source {
+    match family {
+        Family::InteractionState => Source {
+            table: "interaction_audits s",
+            time: "s.occurred_at",
+            channel: "s.channel",
+            queue: "s.queue_id",
+            user: "s.user_id",
+            data: "s.data",
+            kind: MetricKind::Count,
+        },
+    }
+}
+
+impl Source {
+    fn key_column(&self, dimension: Dimension) -> &'static str {
+        match dimension {
+            Dimension::Total => "''",
+            Dimension::Channel => self.channel,
+            Dimension::Queue => self.queue,
+            Dimension::User => self.user,
+            Dimension::Data => "dv.value",
+        }
+    }
+}
+
+/// Data conditions as jsonb containment candidates: the snapshot matches a
+/// condition when it contains any one of them.
+fn containment_candidates(condition: &DataCondition) -> Vec<serde_json::Value> {
+    let id = condition.id.to_string();
+    match &condition.values {
+        Some(values) if !values.is_empty() => values
+            .iter()
+            .map(|v| serde_json::json!([{ "id": id, "values": [v] }]))
+            .collect(),
+        _ => vec![serde_json::json!([{ "id": id }])],
+    }
+}
+
+/// Pushes a bound list filter on a uuid or text column.
+fn push_in_list(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    column: &str,
+    dimension: Dimension,
+    keys: &[String],
+) {
+    qb.push(" and ").push(column).push(" = any(");
+    match dimension {
+        Dimension::Queue | Dimension::User => {
+            let ids: Vec<Uuid> = keys
+                .iter()
+                .filter_map(|k| Uuid::parse_str(k).ok())
+                .collect();
+            qb.push_bind(ids).push("::uuid[])");
+        }
+        _ => {
+            qb.push_bind(keys.to_vec()).push("::text[])");
+        }
+    }
+}
+
+/// Builds the one statement of a query: rows of (key, bucket index, metric).
+fn build_sql<'a>(
+    src: &Source,
+    tenant_id: Uuid,
+    query: &'a ReportQuery,
+    bounds: Option<Vec<chrono::DateTime<chrono::Utc>>>,
+    data_type: Option<Uuid>,
+) -> QueryBuilder<'a, Postgres> {
+    let mut qb = QueryBuilder::<Postgres>::new("select ");
+    let dimension = match &query.grouping {
+        Grouping::Total => Dimension::Total,
+        Grouping::Keys { dimension, .. } => *dimension,
+        Grouping::Data { .. } => Dimension::Data,
+    };
+    qb.push(src.key_column(dimension)).push("::text as key, ");
+    match bounds {
+        Some(bounds) => {
+            qb.push("(width_bucket(")
+                .push(src.time)
+                .push(", ")
+                .push_bind(bounds)
+                .push("::timestamptz[]) - 1)::int as bucket, ");
+        }
+        None => {
+            qb.push("0::int as bucket, ");
+        }
+    }
+    match src.kind {
+        MetricKind::Count => qb.push("count(*)::bigint as n"),
+    };
+    qb.push(" from ").push(src.table);
+    if let Some(type_id) = data_type {
+        qb.push(
+            " cross join lateral jsonb_array_elements(coalesce(s.data, '[]'::jsonb)) dd \
+              cross join lateral jsonb_array_elements_text(coalesce(dd->'values', '[]'::jsonb)) dv(value)",
+        );
+        qb.push(" where dd->>'id' = ")
+            .push_bind(type_id.to_string())
+            .push(" and ");
+    } else {
+        qb.push(" where ");
+    }
+    qb.push("s.tenant_id = ").push_bind(tenant_id);
+    qb.push(" and ")
+        .push(src.time)
+        .push(" >= ")
+        .push_bind(query.from);
+    qb.push(" and ")
+        .push(src.time)
+        .push(" < ")
+        .push_bind(query.to);
+
+    match &query.params {
+        Params::State {
+            new_states,
+            old_states,
+        } => {
+            let new: Vec<&str> = new_states.iter().map(|s| s.as_str()).collect();
+            qb.push(" and s.new_state = any(")
+                .push_bind(new)
+                .push("::text[])");
+            if let Some(old) = old_states {
+                let old: Vec<&str> = old.iter().map(|s| s.as_str()).collect();
+                qb.push(" and s.old_state = any(")
+                    .push_bind(old)
+                    .push("::text[])");
+            }
+        }
+    }
+    if let Some(channels) = &query.filters.channels {
+        let channels: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+        qb.push(" and ")
+            .push(src.channel)
+            .push(" = any(")
+            .push_bind(channels)
+            .push("::text[])");
+    }
+    if let Some(queues) = &query.filters.queues {
+        qb.push(" and ")
+            .push(src.queue)
+            .push(" = any(")
+            .push_bind(queues.clone())
+            .push("::uuid[])");
+    }
+    for condition in &query.filters.data {
+        qb.push(" and ")
+            .push(src.data)
+            .push(" @> any(")
+            .push_bind(containment_candidates(condition))
+            .push("::jsonb[])");
+    }
+    match &query.grouping {
+        Grouping::Keys { dimension, keys } => {
+            push_in_list(&mut qb, src.key_column(*dimension), *dimension, keys)
+        }
+        Grouping::Data {
+            values: Some(values),
+            ..
+        } => {
+            qb.push(" and dv.value = any(")
+                .push_bind(values.clone())
+                .push("::text[])");
+        }
+        _ => {}
+    }
+    qb.push(" group by 1, 2");
+    qb
+}
+
+struct DataTypeInfo {
+    kind: DataKind,
+    reportable: bool,
+    options: Vec<(String, String)>,
+}
+
+async fn data_type(pool: &PgPool, tenant_id: Uuid, type_id: Uuid) -> Result<Option<DataTypeInfo>> {
+    let row = sqlx::query(
+        "select kind, reportable, options from directory_data_types where tenant_id = $1 and data_type_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(type_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let kind: String = row.try_get("kind")?;
+    let options: serde_json::Value = row.try_get("options")?;
+    let options = options
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|o| {
+                    Some((
+                        o.get("id")?.as_str()?.to_owned(),
+                        o.get("name")?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Some(DataTypeInfo {
+        kind: DataKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == kind)
+            .unwrap_or(DataKind::StringEditor),
+        reportable: row.try_get("reportable")?,
+        options,
+    }))
+}
+
+/// Directory names of the keys of a dimension.
+async fn names(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    dimension: Dimension,
+    keys: &[String],
+) -> Result<HashMap<String, String>> {
+    let sql = match dimension {
+        Dimension::Queue => "select queue_id::text, name from directory_queues where tenant_id = $1 and queue_id = any($2::uuid[])",
+        Dimension::User => {
+            "select user_id::text, trim(first_name || ' ' || last_name) from directory_users \
+             where tenant_id = $1 and user_id = any($2::uuid[])"
+        }
+        Dimension::Total | Dimension::Channel | Dimension::Data => return Ok(HashMap::new()),
+    };
+    let ids: Vec<Uuid> = keys
+        .iter()
+        .filter_map(|k| Uuid::parse_str(k).ok())
+        .collect();
+    let rows: Vec<(String, String)> = sqlx::query_as(sql)
+        .bind(tenant_id)
+        .bind(ids)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Runs a query for a tenant.
+pub async fn run(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    family: Family,
+    query: &ReportQuery,
+) -> Result<Answer> {
+    let src = source(family);
+    let bucket_list = query
+        .by_date
+        .map(|b| (b, buckets(b.granularity, b.zone, query.from, query.to)));
+    let bounds = bucket_list.as_ref().map(|(_, list)| {
+        let mut bounds: Vec<_> = list.iter().map(|b| b.start).collect();
+        bounds.extend(list.last().map(|b| b.end));
+        bounds
+    });
+
+    // Resolve the data type of a by-data request before querying.
+    let mut data_info = None;
+    let data_type_id =
+        match &query.grouping {
+            Grouping::Data {
+                type_id, values, ..
+            } => {
+                let info = data_type(pool, tenant_id, *type_id).await?;
+                match (&info, values) {
+                    (None, None) => return Err(ApiError::unprocessable(
+                        "data.id",
+                        "unknown data type: give `values`, or ingest its directory.data_type event",
+                    )),
+                    (Some(i), _) if i.kind == DataKind::StringEditor && !i.reportable => {
+                        return Err(ApiError::unprocessable(
+                            "data.id",
+                            "this StringEditor data type is not reportable",
+                        ))
+                    }
+                    _ => {}
+                }
+                data_info = info;
+                Some(*type_id)
+            }
+            _ => None,
+        };
+
+    let mut qb = build_sql(&src, tenant_id, query, bounds, data_type_id);
+    let rows = qb.build().fetch_all(pool).await?;
+    let mut raw: Vec<(String, usize, MetricValue)> = Vec::with_capacity(rows.len());
+    let n_buckets = bucket_list.as_ref().map(|(_, l)| l.len()).unwrap_or(1);
+    for row in rows {
+        let key: Option<String> = row.try_get("key")?;
+        let bucket: i32 = row.try_get("bucket")?;
+        // Rows outside the bucket list cannot occur (the range is inside
+        // it), but never index out of it.
+        let Ok(bucket) = usize::try_from(bucket) else {
+            continue;
+        };
+        if bucket >= n_buckets {
+            continue;
+        }
+        let value = match src.kind {
+            MetricKind::Count => MetricValue::Count(row.try_get("n")?),
+        };
+        raw.push((key.unwrap_or_default(), bucket, value));
+    }
+
+    let groups: Option<Vec<GroupInfo>> = match &query.grouping {
+        Grouping::Total => None,
+        Grouping::Keys { dimension, keys } => {
+            let names = names(pool, tenant_id, *dimension, keys).await?;
+            Some(
+                keys.iter()
+                    .map(|k| GroupInfo {
+                        key: k.clone(),
+                        name: names.get(k).cloned(),
+                    })
+                    .collect(),
+            )
+        }
+        Grouping::Data { values, order, .. } => {
+            let option_names: HashMap<String, String> = data_info
+                .as_ref()
+                .map(|i| i.options.iter().cloned().collect())
+                .unwrap_or_default();
+            let mut totals: HashMap<&str, i64> = HashMap::new();
+            for (key, _, value) in &raw {
+                let MetricValue::Count(n) = value;
+                *totals.entry(key.as_str()).or_default() += n;
+            }
+            let total_of = |k: &str| totals.get(k).copied().unwrap_or(0);
+            let mut keys: Vec<String> = match (values, &data_info) {
+                (Some(values), _) => values.clone(),
+                (None, Some(info)) if info.kind != DataKind::StringEditor => {
+                    info.options.iter().map(|(id, _)| id.clone()).collect()
+                }
+                (None, _) => {
+                    // StringEditor: the 10 most (or least) used values.
+                    let mut used: Vec<(&str, i64)> = totals.iter().map(|(k, n)| (*k, *n)).collect();
+                    match order.unwrap_or(SortOrder::Descending) {
+                        SortOrder::Descending => {
+                            used.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)))
+                        }
+                        SortOrder::Ascending => {
+                            used.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(b.0)))
+                        }
+                    }
+                    used.into_iter()
+                        .take(10)
+                        .map(|(k, _)| k.to_owned())
+                        .collect()
+                }
+            };
+            match order {
+                Some(SortOrder::Descending) => keys.sort_by_key(|k| std::cmp::Reverse(total_of(k))),
+                Some(SortOrder::Ascending) => keys.sort_by_key(|k| total_of(k)),
+                None => {}
+            }
+            Some(
+                keys.into_iter()
+                    .map(|k| GroupInfo {
+                        name: option_names.get(&k).cloned(),
+                        key: k,
+                    })
+                    .collect(),
+            )
+        }
+    };
+
+    let mut cells = HashMap::new();
+    match &groups {
+        None => {
+            for (_, bucket, value) in raw {
+                cells.insert((0, bucket), value);
+            }
+        }
+        Some(groups) => {
+            let index: HashMap<&str, usize> = groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (g.key.as_str(), i))
+                .collect();
+            for (key, bucket, value) in raw {
+                if let Some(&g) = index.get(key.as_str()) {
+                    cells.insert((g, bucket), value);
+                }
+            }
+        }
+    }
+    Ok(Answer {
+        by_date: bucket_list,
+        groups,
+        kind: src.kind,
+        cells,
+    })
+}

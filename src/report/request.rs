@@ -1,0 +1,293 @@
+//! Reporting requests: the JSON body as sent, and the validated query that
+//! the aggregation core runs. Parse, don't validate: a [`ReportQuery`] is
+//! always answerable.
+
+use chrono::{DateTime, Duration, Months, Utc};
+use chrono_tz::Tz;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::tiles::{Dimension, Family, Tile};
+use crate::domain::{Channel, Granularity, InteractionState, SortOrder};
+use crate::error::{from_path_error, ApiError, Result};
+use crate::ingest::events::Instant;
+
+/// Parses a JSON body into `T`; a body that does not fit is a 400 naming
+/// the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], prefix: &str) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let error = from_path_error(prefix, e);
+        ApiError::BadRequest {
+            detail: if error.field.is_empty() {
+                format!("The body is not valid: {}", error.message)
+            } else {
+                format!("{}: {}", error.field, error.message)
+            },
+            errors: vec![error],
+        }
+    })?;
+    de.end().map_err(|e| {
+        ApiError::bad_request("", format!("trailing characters after the JSON body: {e}"))
+    })?;
+    Ok(value)
+}
+
+/// An IANA time zone name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoneName(pub Tz);
+
+impl<'de> Deserialize<'de> for ZoneName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse::<Tz>().map(ZoneName).map_err(|_| {
+            let valid: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+            serde::de::Error::custom(format!(
+                "unknown time zone `{name}`, expected an IANA name, one of: {}",
+                valid.join(", ")
+            ))
+        })
+    }
+}
+
+/// One dynamic-data condition: the snapshot holds data type `id` with one of
+/// `values` (any value when absent).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DataCondition {
+    pub id: Uuid,
+    pub values: Option<Vec<String>>,
+}
+
+/// `filters` of every reporting request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FiltersBody {
+    /// Start of the range, inclusive; RFC 3339 with an offset.
+    #[schema(value_type = String, format = DateTime)]
+    pub from: Instant,
+    /// End of the range, exclusive; RFC 3339 with an offset.
+    #[schema(value_type = String, format = DateTime)]
+    pub to: Instant,
+    /// By-date endpoints only (required there).
+    pub group_by: Option<Granularity>,
+    /// Only events on these channels (an empty list is no filter). Required
+    /// on by-channels endpoints, where it also names the groups.
+    pub channels: Option<Vec<Channel>>,
+    /// Only events of these queues (an empty list is no filter). Required on
+    /// by-queues endpoints, where it also names the groups.
+    pub queues: Option<Vec<Uuid>>,
+    /// Every condition must hold.
+    pub data: Option<Vec<DataCondition>>,
+}
+
+/// The body of every reporting endpoint; which top-level fields are
+/// required depends on the endpoint.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportBody {
+    pub filters: FiltersBody,
+    /// IANA zone of the buckets (by-date endpoints); default `UTC`.
+    #[schema(value_type = Option<String>, example = "Europe/Berlin")]
+    pub time_zone: Option<ZoneName>,
+    /// State tiles: the audit's new state must be one of these (required, ≥ 1).
+    pub new_state: Option<Vec<InteractionState>>,
+    /// State tiles: the audit's old state must be one of these (empty: any).
+    pub old_state: Option<Vec<InteractionState>>,
+    /// By-users endpoints: the users, in the order of the groups.
+    pub user_ids: Option<Vec<Uuid>>,
+    /// By-data endpoints: the data type to group by, and optionally its values.
+    pub data: Option<DataCondition>,
+    /// By-data endpoints: rank the groups by matching audits.
+    pub order_by: Option<SortOrder>,
+}
+
+/// The calendar part of a by-date request.
+#[derive(Debug, Clone, Copy)]
+pub struct ByDate {
+    pub granularity: Granularity,
+    pub zone: Tz,
+}
+
+/// Conditions every counted event must meet.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub channels: Option<Vec<Channel>>,
+    pub queues: Option<Vec<Uuid>>,
+    pub data: Vec<DataCondition>,
+}
+
+/// The parameters of a metric family.
+#[derive(Debug, Clone)]
+pub enum Params {
+    State {
+        new_states: Vec<InteractionState>,
+        old_states: Option<Vec<InteractionState>>,
+    },
+}
+
+/// How the answer is grouped.
+#[derive(Debug, Clone)]
+pub enum Grouping {
+    Total,
+    /// One group per key, in request order.
+    Keys {
+        dimension: Dimension,
+        keys: Vec<String>,
+    },
+    /// By dynamic data values of one type.
+    Data {
+        type_id: Uuid,
+        values: Option<Vec<String>>,
+        order: Option<SortOrder>,
+    },
+}
+
+/// A validated reporting request.
+#[derive(Debug, Clone)]
+pub struct ReportQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub by_date: Option<ByDate>,
+    pub filters: Filters,
+    pub params: Params,
+    pub grouping: Grouping,
+}
+
+fn non_empty<T>(list: Option<Vec<T>>) -> Option<Vec<T>> {
+    list.filter(|l| !l.is_empty())
+}
+
+/// A list the endpoint requires: absent is 400, empty is 422.
+fn required_list<T>(list: Option<Vec<T>>, field: &str) -> Result<Vec<T>> {
+    match list {
+        None => Err(ApiError::bad_request(
+            field,
+            format!(
+                "missing field `{}`",
+                field.rsplit('.').next().unwrap_or(field)
+            ),
+        )),
+        Some(l) if l.is_empty() => Err(ApiError::unprocessable(
+            field,
+            "must hold at least one value",
+        )),
+        Some(l) => Ok(l),
+    }
+}
+
+/// The longest range an endpoint allows, and whether `to` is within it.
+fn check_range(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    granularity: Option<Granularity>,
+) -> Result<()> {
+    if to <= from {
+        return Err(ApiError::unprocessable(
+            "filters.to",
+            "must be after filters.from",
+        ));
+    }
+    let (limit, label) = match granularity {
+        Some(Granularity::Hour) => (from + Duration::hours(24), "24 hours for Hour buckets"),
+        Some(Granularity::Day) => (from + Duration::days(31), "31 days for Day buckets"),
+        Some(Granularity::Week) => (
+            from.checked_add_months(Months::new(3)).unwrap_or(from),
+            "3 calendar months for Week buckets",
+        ),
+        Some(Granularity::Month) => (
+            from.checked_add_months(Months::new(24)).unwrap_or(from),
+            "24 calendar months for Month buckets",
+        ),
+        None => (
+            from.checked_add_months(Months::new(24)).unwrap_or(from),
+            "24 calendar months",
+        ),
+    };
+    if to > limit {
+        return Err(ApiError::unprocessable(
+            "filters.to",
+            format!("the range from filters.from to filters.to may be at most {label}"),
+        ));
+    }
+    Ok(())
+}
+
+impl ReportQuery {
+    /// Validates a body for `tile`.
+    pub fn from_body(tile: &Tile, body: ReportBody) -> Result<Self> {
+        let from = body.filters.from.0;
+        let to = body.filters.to.0;
+        let by_date = if tile.by_date {
+            let granularity = body.filters.group_by.ok_or_else(|| {
+                ApiError::bad_request("filters.groupBy", "missing field `groupBy`")
+            })?;
+            Some(ByDate {
+                granularity,
+                zone: body.time_zone.map(|z| z.0).unwrap_or(Tz::UTC),
+            })
+        } else {
+            None
+        };
+        check_range(from, to, by_date.map(|b| b.granularity))?;
+
+        let raw_channels = body.filters.channels;
+        let raw_queues = body.filters.queues;
+        let filters = Filters {
+            channels: non_empty(raw_channels.clone()),
+            queues: non_empty(raw_queues.clone()),
+            data: body.filters.data.unwrap_or_default(),
+        };
+
+        let params = match tile.family {
+            Family::InteractionState => Params::State {
+                new_states: required_list(body.new_state, "newState")?,
+                old_states: non_empty(body.old_state),
+            },
+        };
+
+        let grouping = match tile.dimension {
+            Dimension::Total => Grouping::Total,
+            Dimension::Channel => {
+                let channels = required_list(raw_channels, "filters.channels")?;
+                Grouping::Keys {
+                    dimension: Dimension::Channel,
+                    keys: channels.iter().map(|c| c.as_str().to_owned()).collect(),
+                }
+            }
+            Dimension::Queue => {
+                let queues = required_list(raw_queues, "filters.queues")?;
+                Grouping::Keys {
+                    dimension: Dimension::Queue,
+                    keys: queues.iter().map(Uuid::to_string).collect(),
+                }
+            }
+            Dimension::User => {
+                let users = required_list(body.user_ids, "userIds")?;
+                Grouping::Keys {
+                    dimension: Dimension::User,
+                    keys: users.iter().map(Uuid::to_string).collect(),
+                }
+            }
+            Dimension::Data => {
+                let data = body
+                    .data
+                    .ok_or_else(|| ApiError::bad_request("data", "missing field `data`"))?;
+                Grouping::Data {
+                    type_id: data.id,
+                    values: non_empty(data.values),
+                    order: body.order_by,
+                }
+            }
+        };
+        Ok(Self {
+            from,
+            to,
+            by_date,
+            filters,
+            params,
+            grouping,
+        })
+    }
+}

@@ -1,0 +1,59 @@
+//! The application state shared by every handler.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use crate::config::Config;
+use crate::limits::cache::ResponseCache;
+use crate::limits::rate::RateLimits;
+use crate::telemetry::Metrics;
+
+/// Cheap to clone: every part is behind an `Arc` or is a pool handle.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub cache: ResponseCache,
+    pub rate_limits: RateLimits,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, config: Config) -> Self {
+        Self {
+            cache: ResponseCache::new(config.cache_ttl, config.cache_max_entries),
+            rate_limits: RateLimits::new(&config),
+            metrics: Metrics::default(),
+            config: Arc::new(config),
+            pool,
+        }
+    }
+}
+
+impl FromRef<AppState> for PgPool {
+    fn from_ref(state: &AppState) -> Self {
+        state.pool.clone()
+    }
+}
+
+/// The embedded migrations of `migrations/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connects a pool sized for a small host, with the statement timeout set on
+/// every connection so no query can hang a request.
+pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = config.database_url.parse()?;
+    let timeout_ms = config.statement_timeout.as_millis().to_string();
+    let options = options
+        .options([("statement_timeout", timeout_ms.as_str())])
+        .application_name("cx-reporting");
+    let pool = PgPoolOptions::new()
+        .max_connections(config.db_pool_size)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real router against a real PostgreSQL, one fresh
+//! database per test. Run with `scripts/test`.
+
+mod helpers;
+
+mod auth;
+mod dst;
+mod export;
+mod ingest;
+mod limits;
+mod ops;
+mod state_tiles;

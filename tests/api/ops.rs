@@ -1,0 +1,73 @@
+use axum::http::Method;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let app = TestApp::spawn().await;
+    let health = app.request(Method::GET, "/healthz", &[], vec![]).await;
+    assert_eq!(health.status, 200);
+    let ready = app.request(Method::GET, "/readyz", &[], vec![]).await;
+    assert_eq!(ready.status, 200, "{}", ready.text());
+    assert_eq!(ready.json()["status"], "ready");
+    let metrics = app.request(Method::GET, "/metrics", &[], vec![]).await;
+    assert_eq!(metrics.status, 200);
+    let text = metrics.text();
+    assert!(
+        text.contains("# TYPE cx_http_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/readyz\",status=\"200\""),
+        "per-route counters: {text}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_route_is_problem_json_404() {
+    let app = TestApp::spawn().await;
+    let response = app.request(Method::GET, "/nope", &[], vec![]).await;
+    response.problem(404);
+}
+
+#[tokio::test]
+async fn openapi_document_is_served_and_committed_copy_is_current() {
+    let app = TestApp::spawn().await;
+    let response = app.request(Method::GET, "/openapi.json", &[], vec![]).await;
+    assert_eq!(response.status, 200);
+    let served = response.json();
+    assert!(
+        served["paths"]["/reporting/v1.2/interactions/state/by-date/by-queues"]["post"].is_object()
+    );
+    assert!(served["paths"]["/reporting/export/v1.2/interactions/state/count"]["post"].is_object());
+    assert!(served["paths"]["/ingest/v1/events"]["post"].is_object());
+
+    let generated = cx_reporting::openapi::document_json();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    if std::env::var("UPDATE_OPENAPI").is_ok() {
+        std::fs::write(path, &generated).expect("write openapi.json");
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is stale: run `UPDATE_OPENAPI=1 scripts/test openapi` and commit it"
+    );
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let response = app.request(Method::GET, "/docs/", &[], vec![]).await;
+    assert_eq!(response.status, 200);
+    let html = response.text();
+    assert!(html.contains("swagger"), "{html}");
+    assert!(!html.contains("cdn"), "nothing may load from a CDN");
+    let bundle = app
+        .request(Method::GET, "/docs/swagger-ui-bundle.js", &[], vec![])
+        .await;
+    assert_eq!(bundle.status, 200);
+    assert!(
+        bundle.body.len() > 100_000,
+        "the bundle is vendored into the binary"
+    );
+}
