@@ -140,3 +140,23 @@ string_enum!(
         Descending = "Descending",
     }
 );
+
+string_enum!(
+    /// Which derived message time a response-times tile reports.
+    ResponseTimeKind {
+        AdvisorResponseTime = "AdvisorResponseTime",
+        OriginatorWaitTime = "OriginatorWaitTime",
+    }
+);
+
+string_enum!(
+    /// Which unit-of-work audits an advisor-actions tile counts.
+    UnitOfWorkAction {
+        Closed = "Closed",
+        Message = "Message",
+        Data = "Data",
+        Note = "Note",
+        None = "None",
+        Any = "Any",
+    }
+);

@@ -6,6 +6,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::derive;
 use super::events::ValidEvent;
 
 /// What storing a batch did.
@@ -107,7 +108,10 @@ with ins as (
         as_of = excluded.as_of, as_of_event = excluded.as_of_event
     where (directory_data_types.as_of, directory_data_types.as_of_event) < (excluded.as_of, excluded.as_of_event)
 )
-select count(*) from ins
+select count(*),
+    coalesce(array_agg(distinct payload->>'interactionId')
+        filter (where event_type in ('interaction.state_changed', 'message.created')), '{}')
+from ins
 "#;
 
 /// Stores a batch atomically. Events whose id is already stored (or repeated
@@ -130,14 +134,17 @@ pub async fn store_batch(
             payloads.push(&event.payload);
         }
     }
-    let inserted: i64 = sqlx::query_scalar(INSERT_BATCH)
+    let mut tx = pool.begin().await?;
+    let (inserted, mut touched): (i64, Vec<String>) = sqlx::query_as(INSERT_BATCH)
         .bind(tenant_id)
         .bind(&ids)
         .bind(&kinds)
         .bind(&times)
         .bind(&payloads)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await?;
+    derive::recompute(&mut tx, tenant_id, &mut touched).await?;
+    tx.commit().await?;
     Ok(Stored {
         inserted: inserted as u64,
     })

@@ -35,8 +35,17 @@ pub fn record<S: AsRef<str>>(fields: &[S]) -> String {
 }
 
 fn metric_fields(value: MetricValue) -> Vec<String> {
+    let seconds = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     match value {
         MetricValue::Count(n) => vec![n.to_string()],
+        MetricValue::Duration(t) => vec![
+            t.count.to_string(),
+            seconds(t.average),
+            seconds(t.min),
+            seconds(t.max),
+            seconds(t.p50),
+            seconds(t.p90),
+        ],
     }
 }
 

@@ -13,13 +13,31 @@ use super::plan::{Answer, MetricValue};
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum MetricJson {
-    Count { count: i64 },
+    Count {
+        count: i64,
+    },
+    Duration {
+        count: i64,
+        average: Option<f64>,
+        min: Option<f64>,
+        max: Option<f64>,
+        p50: Option<f64>,
+        p90: Option<f64>,
+    },
 }
 
 impl From<MetricValue> for MetricJson {
     fn from(value: MetricValue) -> Self {
         match value {
             MetricValue::Count(count) => Self::Count { count },
+            MetricValue::Duration(t) => Self::Duration {
+                count: t.count,
+                average: t.average,
+                min: t.min,
+                max: t.max,
+                p50: t.p50,
+                p90: t.p90,
+            },
         }
     }
 }

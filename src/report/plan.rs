@@ -10,25 +10,40 @@ use uuid::Uuid;
 use super::buckets::{buckets, Bucket};
 use super::request::{ByDate, DataCondition, Grouping, Params, ReportQuery};
 use super::tiles::{Dimension, Family};
-use crate::domain::{DataKind, SortOrder};
+use crate::domain::{DataKind, ResponseTimeKind, SortOrder, UnitOfWorkAction};
 use crate::error::{ApiError, Result};
+
+/// Statistics of a duration in seconds (metric object T).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DurationStats {
+    pub count: i64,
+    pub average: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+}
 
 /// The value of one cell of an answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MetricValue {
     Count(i64),
+    Duration(DurationStats),
 }
 
 /// The kind of metric a family yields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricKind {
     Count,
+    /// Statistics over a seconds column of the source.
+    Duration,
 }
 
 impl MetricKind {
     pub fn zero(self) -> MetricValue {
         match self {
             Self::Count => MetricValue::Count(0),
+            Self::Duration => MetricValue::Duration(DurationStats::default()),
         }
     }
 
@@ -36,8 +51,14 @@ impl MetricKind {
     pub fn columns(self) -> &'static [&'static str] {
         match self {
             Self::Count => &["count"],
+            Self::Duration => &["count", "average", "min", "max", "p50", "p90"],
         }
     }
+}
+
+/// Seconds are reported with millisecond precision.
+fn millis(value: Option<f64>) -> Option<f64> {
+    value.map(|v| (v * 1000.0).round() / 1000.0)
 }
 
 /// A group of the answer: its key and, where the directory knows it, a name.
@@ -63,28 +84,65 @@ impl Answer {
     }
 }
 
-/// Where a family's events live. Every source is aliased `s`.
+/// Where a family's events live. Every source is aliased `s`; columns are
+/// fixed text, never user input.
 struct Source {
     table: &'static str,
-    time: &'static str,
     channel: &'static str,
     queue: &'static str,
     user: &'static str,
-    data: &'static str,
+    account: &'static str,
     kind: MetricKind,
+    /// The seconds column of a duration metric.
+    seconds: &'static str,
 }
 
-fn source(family: Family) -> Source {
-    match family {
-        Family::InteractionState => Source {
-            table: "interaction_audits s",
-            time: "s.occurred_at",
-            channel: "s.channel",
-            queue: "s.queue_id",
-            user: "s.user_id",
-            data: "s.data",
-            kind: MetricKind::Count,
+const AUDITS: Source = Source {
+    table: "interaction_audits s",
+    channel: "s.channel",
+    queue: "s.queue_id",
+    user: "s.user_id",
+    account: "null::uuid",
+    kind: MetricKind::Count,
+    seconds: "",
+};
+
+const MESSAGES: Source = Source {
+    table: "messages s",
+    channel: "s.channel",
+    queue: "s.queue_id",
+    user: "s.user_id",
+    account: "s.account_id",
+    kind: MetricKind::Count,
+    seconds: "",
+};
+
+fn source(family: Family, params: &Params) -> Source {
+    match (family, params) {
+        (Family::QueueTime, _) => Source {
+            kind: MetricKind::Duration,
+            seconds: "s.queue_seconds",
+            ..AUDITS
         },
+        (Family::IvrTime, _) => Source {
+            kind: MetricKind::Duration,
+            seconds: "s.ivr_seconds",
+            ..AUDITS
+        },
+        (Family::UnitOfWork, _) => Source {
+            table: "units_of_work s",
+            ..AUDITS
+        },
+        (Family::ResponseTimes, Params::ResponseTime { kind }) => Source {
+            kind: MetricKind::Duration,
+            seconds: match kind {
+                ResponseTimeKind::AdvisorResponseTime => "s.advisor_response_seconds",
+                ResponseTimeKind::OriginatorWaitTime => "s.originator_wait_seconds",
+            },
+            ..MESSAGES
+        },
+        (Family::MessageVolume | Family::ResponseTimes, _) => MESSAGES,
+        (Family::InteractionState, _) => AUDITS,
     }
 }
 
@@ -95,7 +153,49 @@ impl Source {
             Dimension::Channel => self.channel,
             Dimension::Queue => self.queue,
             Dimension::User => self.user,
+            Dimension::Account => self.account,
             Dimension::Data => "dv.value",
+        }
+    }
+}
+
+/// The conditions of a family's parameters.
+fn push_params(qb: &mut QueryBuilder<'_, Postgres>, src: &Source, params: &Params) {
+    match params {
+        Params::State {
+            new_states,
+            old_states,
+        } => {
+            let new: Vec<&str> = new_states.iter().map(|s| s.as_str()).collect();
+            qb.push(" and s.new_state = any(")
+                .push_bind(new)
+                .push("::text[])");
+            if let Some(old) = old_states {
+                let old: Vec<&str> = old.iter().map(|s| s.as_str()).collect();
+                qb.push(" and s.old_state = any(")
+                    .push_bind(old)
+                    .push("::text[])");
+            }
+        }
+        Params::MessageVolume { direction } => {
+            qb.push(" and s.direction = ").push_bind(direction.as_str());
+        }
+        Params::QueueTime | Params::IvrTime | Params::ResponseTime { .. } => {
+            qb.push(" and ").push(src.seconds).push(" is not null");
+        }
+        Params::UnitOfWork { action } => {
+            qb.push(match action {
+                UnitOfWorkAction::Closed => " and s.closed > 0",
+                UnitOfWorkAction::Message => " and s.messages > 0",
+                UnitOfWorkAction::Data => " and s.data_changes > 0",
+                UnitOfWorkAction::Note => " and s.notes > 0",
+                UnitOfWorkAction::None => {
+                    " and s.closed = 0 and s.messages = 0 and s.data_changes = 0 and s.notes = 0"
+                }
+                UnitOfWorkAction::Any => {
+                    " and (s.closed > 0 or s.messages > 0 or s.data_changes > 0 or s.notes > 0)"
+                }
+            });
         }
     }
 }
@@ -122,7 +222,7 @@ fn push_in_list(
 ) {
     qb.push(" and ").push(column).push(" = any(");
     match dimension {
-        Dimension::Queue | Dimension::User => {
+        Dimension::Queue | Dimension::User | Dimension::Account => {
             let ids: Vec<Uuid> = keys
                 .iter()
                 .filter_map(|k| Uuid::parse_str(k).ok())
@@ -152,9 +252,7 @@ fn build_sql<'a>(
     qb.push(src.key_column(dimension)).push("::text as key, ");
     match bounds {
         Some(bounds) => {
-            qb.push("(width_bucket(")
-                .push(src.time)
-                .push(", ")
+            qb.push("(width_bucket(s.occurred_at, ")
                 .push_bind(bounds)
                 .push("::timestamptz[]) - 1)::int as bucket, ");
         }
@@ -164,6 +262,18 @@ fn build_sql<'a>(
     }
     match src.kind {
         MetricKind::Count => qb.push("count(*)::bigint as n"),
+        MetricKind::Duration => qb
+            .push("count(*)::bigint as n, avg(")
+            .push(src.seconds)
+            .push(") as average, min(")
+            .push(src.seconds)
+            .push(") as min, max(")
+            .push(src.seconds)
+            .push(") as max, percentile_cont(0.5) within group (order by ")
+            .push(src.seconds)
+            .push(") as p50, percentile_cont(0.9) within group (order by ")
+            .push(src.seconds)
+            .push(") as p90"),
     };
     qb.push(" from ").push(src.table);
     if let Some(type_id) = data_type {
@@ -178,32 +288,9 @@ fn build_sql<'a>(
         qb.push(" where ");
     }
     qb.push("s.tenant_id = ").push_bind(tenant_id);
-    qb.push(" and ")
-        .push(src.time)
-        .push(" >= ")
-        .push_bind(query.from);
-    qb.push(" and ")
-        .push(src.time)
-        .push(" < ")
-        .push_bind(query.to);
-
-    match &query.params {
-        Params::State {
-            new_states,
-            old_states,
-        } => {
-            let new: Vec<&str> = new_states.iter().map(|s| s.as_str()).collect();
-            qb.push(" and s.new_state = any(")
-                .push_bind(new)
-                .push("::text[])");
-            if let Some(old) = old_states {
-                let old: Vec<&str> = old.iter().map(|s| s.as_str()).collect();
-                qb.push(" and s.old_state = any(")
-                    .push_bind(old)
-                    .push("::text[])");
-            }
-        }
-    }
+    qb.push(" and s.occurred_at >= ").push_bind(query.from);
+    qb.push(" and s.occurred_at < ").push_bind(query.to);
+    push_params(&mut qb, src, &query.params);
     if let Some(channels) = &query.filters.channels {
         let channels: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
         qb.push(" and ")
@@ -220,9 +307,7 @@ fn build_sql<'a>(
             .push("::uuid[])");
     }
     for condition in &query.filters.data {
-        qb.push(" and ")
-            .push(src.data)
-            .push(" @> any(")
+        qb.push(" and s.data @> any(")
             .push_bind(containment_candidates(condition))
             .push("::jsonb[])");
     }
@@ -298,6 +383,7 @@ async fn names(
             "select user_id::text, trim(first_name || ' ' || last_name) from directory_users \
              where tenant_id = $1 and user_id = any($2::uuid[])"
         }
+        Dimension::Account => "select account_id::text, name from directory_accounts where tenant_id = $1 and account_id = any($2::uuid[])",
         Dimension::Total | Dimension::Channel | Dimension::Data => return Ok(HashMap::new()),
     };
     let ids: Vec<Uuid> = keys
@@ -319,7 +405,7 @@ pub async fn run(
     family: Family,
     query: &ReportQuery,
 ) -> Result<Answer> {
-    let src = source(family);
+    let src = source(family, &query.params);
     let bucket_list = query
         .by_date
         .map(|b| (b, buckets(b.granularity, b.zone, query.from, query.to)));
@@ -373,6 +459,14 @@ pub async fn run(
         }
         let value = match src.kind {
             MetricKind::Count => MetricValue::Count(row.try_get("n")?),
+            MetricKind::Duration => MetricValue::Duration(DurationStats {
+                count: row.try_get("n")?,
+                average: millis(row.try_get("average")?),
+                min: millis(row.try_get("min")?),
+                max: millis(row.try_get("max")?),
+                p50: millis(row.try_get("p50")?),
+                p90: millis(row.try_get("p90")?),
+            }),
         };
         raw.push((key.unwrap_or_default(), bucket, value));
     }
@@ -397,7 +491,10 @@ pub async fn run(
                 .unwrap_or_default();
             let mut totals: HashMap<&str, i64> = HashMap::new();
             for (key, _, value) in &raw {
-                let MetricValue::Count(n) = value;
+                let n = match value {
+                    MetricValue::Count(n) => *n,
+                    MetricValue::Duration(stats) => stats.count,
+                };
                 *totals.entry(key.as_str()).or_default() += n;
             }
             let total_of = |k: &str| totals.get(k).copied().unwrap_or(0);

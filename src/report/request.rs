@@ -10,7 +10,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::tiles::{Dimension, Family, Tile};
-use crate::domain::{Channel, Granularity, InteractionState, SortOrder};
+use crate::domain::{
+    Channel, Direction, Granularity, InteractionState, ResponseTimeKind, SortOrder,
+    UnitOfWorkAction,
+};
 use crate::error::{from_path_error, ApiError, Result};
 use crate::ingest::events::Instant;
 
@@ -101,6 +104,14 @@ pub struct ReportBody {
     pub data: Option<DataCondition>,
     /// By-data endpoints: rank the groups by matching audits.
     pub order_by: Option<SortOrder>,
+    /// Message volume: which way the messages went (required).
+    pub direction: Option<Direction>,
+    /// By-accounts endpoints: the accounts, in the order of the groups.
+    pub accounts: Option<Vec<Uuid>>,
+    /// Response-time tiles: which time (required).
+    pub response_time: Option<ResponseTimeKind>,
+    /// Advisor-action tiles: which unit-of-work audits count (required).
+    pub action: Option<UnitOfWorkAction>,
 }
 
 /// The calendar part of a by-date request.
@@ -125,6 +136,22 @@ pub enum Params {
         new_states: Vec<InteractionState>,
         old_states: Option<Vec<InteractionState>>,
     },
+    MessageVolume {
+        direction: Direction,
+    },
+    ResponseTime {
+        kind: ResponseTimeKind,
+    },
+    QueueTime,
+    IvrTime,
+    UnitOfWork {
+        action: UnitOfWorkAction,
+    },
+}
+
+/// A required scalar: absent is 400 naming it.
+fn required<T>(value: Option<T>, field: &str) -> Result<T> {
+    value.ok_or_else(|| ApiError::bad_request(field, format!("missing field `{field}`")))
 }
 
 /// How the answer is grouped.
@@ -245,6 +272,17 @@ impl ReportQuery {
                 new_states: required_list(body.new_state, "newState")?,
                 old_states: non_empty(body.old_state),
             },
+            Family::MessageVolume => Params::MessageVolume {
+                direction: required(body.direction, "direction")?,
+            },
+            Family::ResponseTimes => Params::ResponseTime {
+                kind: required(body.response_time, "responseTime")?,
+            },
+            Family::QueueTime => Params::QueueTime,
+            Family::IvrTime => Params::IvrTime,
+            Family::UnitOfWork => Params::UnitOfWork {
+                action: required(body.action, "action")?,
+            },
         };
 
         let grouping = match tile.dimension {
@@ -268,6 +306,13 @@ impl ReportQuery {
                 Grouping::Keys {
                     dimension: Dimension::User,
                     keys: users.iter().map(Uuid::to_string).collect(),
+                }
+            }
+            Dimension::Account => {
+                let accounts = required_list(body.accounts, "accounts")?;
+                Grouping::Keys {
+                    dimension: Dimension::Account,
+                    keys: accounts.iter().map(Uuid::to_string).collect(),
                 }
             }
             Dimension::Data => {

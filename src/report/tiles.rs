@@ -7,12 +7,36 @@
 pub enum Family {
     /// Tiles 1–11: state audits by `newState`/`oldState`.
     InteractionState,
+    /// Tile 12: time from entering Queued to each `Queued → Assigned` audit.
+    QueueTime,
+    /// Tile 28: time from entering Automation to leaving it.
+    IvrTime,
+    /// Tile 13: unit-of-work audits by action.
+    UnitOfWork,
+    /// Tiles 14–18: messages by direction.
+    MessageVolume,
+    /// Tiles 19–23: advisor response and originator wait times.
+    ResponseTimes,
 }
+
+const ALL_FAMILIES: [Family; 6] = [
+    Family::InteractionState,
+    Family::QueueTime,
+    Family::IvrTime,
+    Family::UnitOfWork,
+    Family::MessageVolume,
+    Family::ResponseTimes,
+];
 
 impl Family {
     fn base_path(self) -> &'static str {
         match self {
             Self::InteractionState => "interactions/state",
+            Self::QueueTime => "interactions/queue-time",
+            Self::IvrTime => "interactions/ivr-time",
+            Self::UnitOfWork => "unit-of-work",
+            Self::MessageVolume => "messages/volume",
+            Self::ResponseTimes => "messages/response-times",
         }
     }
 
@@ -25,6 +49,15 @@ impl Family {
                 Dimension::User,
                 Dimension::Data,
             ],
+            Self::QueueTime | Self::IvrTime => &[Dimension::Queue],
+            Self::UnitOfWork => &[Dimension::User],
+            Self::MessageVolume | Self::ResponseTimes => &[
+                Dimension::Total,
+                Dimension::Channel,
+                Dimension::Queue,
+                Dimension::Account,
+                Dimension::User,
+            ],
         }
     }
 
@@ -32,6 +65,11 @@ impl Family {
     pub fn summary(self) -> &'static str {
         match self {
             Self::InteractionState => "Interactions by state (closed, received, reopened)",
+            Self::QueueTime => "Time interactions spent queueing",
+            Self::IvrTime => "Time in IVR",
+            Self::UnitOfWork => "Advisor actions",
+            Self::MessageVolume => "Message volume",
+            Self::ResponseTimes => "Advisor response and originator wait times",
         }
     }
 
@@ -45,12 +83,51 @@ impl Family {
                  `[Closed] -> [Queued, Assigned, Automation]`; closed is `newState [Closed]`. \
                  By-users groups by the audit's `userId`. Required: `newState` (at least one)."
             }
+            Self::QueueTime => {
+                "For each `Queued -> Assigned` audit in `[from, to)`, the time since the interaction \
+                 entered `Queued` (the latest audit at or before it whose newState is Queued, so a \
+                 `Queued -> Queued` queue change restarts the clock); counted at the Assigned audit and \
+                 grouped by its `queueId`. `filters.channels` and `filters.data` apply. Metric T: \
+                 `count, average, min, max, p50, p90` in seconds (millisecond precision; percentiles \
+                 are continuous, interpolating linearly between the two nearest values, as SQL \
+                 `percentile_cont`); statistics are null when count is 0."
+            }
+            Self::IvrTime => {
+                "For each audit `Automation -> Closed|Assigned|Queued` in `[from, to)`, the time since \
+                 the interaction entered `Automation`; counted at that exiting audit and grouped by its \
+                 `queueId`. Metric T as for queue time (continuous percentiles)."
+            }
+            Self::UnitOfWork => {
+                "Counts unit-of-work audits by `userId` at `occurredAt`: `Closed`, `Message`, `Data`, \
+                 `Note` where that action count is > 0, `None` where all four are 0, `Any` where any \
+                 is > 0. Required: `action`, `userIds`. Assigning, adding 3 notes, unassigning, \
+                 reassigning, adding 3 notes and unassigning is 2 `Note` audits."
+            }
+            Self::MessageVolume => {
+                "Counts `message.created` events with the given `direction` (required) at their \
+                 `occurredAt`. Filters match the channel, queue, account and data snapshot carried \
+                 by the message. By-users groups by the sender (`userId`, outbound messages)."
+            }
+            Self::ResponseTimes => {
+                "Statistics of `responseTime` (required: `AdvisorResponseTime` or \
+                 `OriginatorWaitTime`) over responding messages (Outbound, not automated) in \
+                 `[from, to)`. OriginatorWaitTime = t − the earliest inbound message after the \
+                 previous responding message. AdvisorResponseTime only when the interaction is \
+                 Assigned at t (A = when it last entered Assigned): L = the latest inbound before t; \
+                 a responding message between L and t: unset; L after A: t − L; otherwise t − A \
+                 unless a responding message lies between A and t. Automated messages neither carry \
+                 a time nor answer an inbound one. Times are recomputed whenever a late event of the \
+                 interaction arrives. Metric T: `count, average, min, max, p50, p90` in seconds \
+                 (continuous percentiles, as SQL `percentile_cont`; null statistics when count is 0)."
+            }
         }
     }
 
     pub fn tag(self) -> &'static str {
         match self {
-            Self::InteractionState => "interactions",
+            Self::InteractionState | Self::QueueTime | Self::IvrTime => "interactions",
+            Self::UnitOfWork => "advisors",
+            Self::MessageVolume | Self::ResponseTimes => "messages",
         }
     }
 }
@@ -62,6 +139,7 @@ pub enum Dimension {
     Channel,
     Queue,
     User,
+    Account,
     Data,
 }
 
@@ -72,6 +150,7 @@ impl Dimension {
             Self::Channel => "/by-channels",
             Self::Queue => "/by-queues",
             Self::User => "/by-users",
+            Self::Account => "/by-accounts",
             Self::Data => "/by-data",
         }
     }
@@ -86,6 +165,9 @@ impl Dimension {
             Self::Queue => " Groups: `filters.queues` (required, at least one), in request order.",
             Self::User => {
                 " Groups: top-level `userIds` (required, at least one), in request order."
+            }
+            Self::Account => {
+                " Groups: top-level `accounts` (required, at least one), in request order."
             }
             Self::Data => {
                 " Groups: the values of the top-level `data: {id, values?}` (required): the given \
@@ -119,9 +201,8 @@ impl Tile {
 
 /// Every tile, in a stable order.
 pub fn all() -> Vec<Tile> {
-    let families = [Family::InteractionState];
     let mut tiles = Vec::new();
-    for family in families {
+    for family in ALL_FAMILIES {
         for by_date in [false, true] {
             for &dimension in family.dimensions() {
                 tiles.push(Tile {

@@ -22,7 +22,12 @@ fn starts_and_counts(answer: &Value) -> Vec<(String, i64)> {
         .as_array()
         .expect("buckets")
         .iter()
-        .map(|b| (b["start"].as_str().expect("start").to_owned(), b["count"].as_i64().expect("count")))
+        .map(|b| {
+            (
+                b["start"].as_str().expect("start").to_owned(),
+                b["count"].as_i64().expect("count"),
+            )
+        })
         .collect()
 }
 
@@ -30,8 +35,20 @@ fn starts_and_counts(answer: &Value) -> Vec<(String, i64)> {
 async fn berlin_spring_forward_day_has_23_hours() {
     let app = TestApp::spawn().await;
     // 00:30Z = 01:30 CET; 01:30Z = 03:30 CEST (02:00-03:00 local does not exist).
-    app.ingest(&json!([closed("a", "2026-03-29T00:30:00Z"), closed("b", "2026-03-29T01:30:00Z"), closed("c", "2026-03-29T21:59:59Z")])).await;
-    let hours = by_date(&app, "Europe/Berlin", "Hour", "2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z").await;
+    app.ingest(&json!([
+        closed("a", "2026-03-29T00:30:00Z"),
+        closed("b", "2026-03-29T01:30:00Z"),
+        closed("c", "2026-03-29T21:59:59Z")
+    ]))
+    .await;
+    let hours = by_date(
+        &app,
+        "Europe/Berlin",
+        "Hour",
+        "2026-03-28T23:00:00Z",
+        "2026-03-29T22:00:00Z",
+    )
+    .await;
     let list = starts_and_counts(&hours);
     assert_eq!(list.len(), 23);
     assert_eq!(list[0], ("2026-03-29T00:00:00+01:00".into(), 0));
@@ -40,7 +57,14 @@ async fn berlin_spring_forward_day_has_23_hours() {
     assert_eq!(list[22], ("2026-03-29T23:00:00+02:00".into(), 1));
     assert_eq!(hours["buckets"][1]["end"], "2026-03-29T03:00:00+02:00");
 
-    let days = by_date(&app, "Europe/Berlin", "Day", "2026-03-28T23:00:00Z", "2026-03-30T22:00:00Z").await;
+    let days = by_date(
+        &app,
+        "Europe/Berlin",
+        "Day",
+        "2026-03-28T23:00:00Z",
+        "2026-03-30T22:00:00Z",
+    )
+    .await;
     assert_eq!(
         days["buckets"],
         json!([
@@ -54,13 +78,32 @@ async fn berlin_spring_forward_day_has_23_hours() {
 async fn berlin_fall_back_day_has_25_hours_and_the_repeated_hour_twice() {
     let app = TestApp::spawn().await;
     // 00:30Z = 02:30 CEST and 01:30Z = 02:30 CET: the same wall-clock time.
-    app.ingest(&json!([closed("a", "2026-10-25T00:30:00Z"), closed("b", "2026-10-25T01:30:00Z"), closed("c", "2026-10-25T01:45:00Z")])).await;
-    let hours = by_date(&app, "Europe/Berlin", "Hour", "2026-10-24T22:00:00Z", "2026-10-25T22:00:00Z").await;
+    app.ingest(&json!([
+        closed("a", "2026-10-25T00:30:00Z"),
+        closed("b", "2026-10-25T01:30:00Z"),
+        closed("c", "2026-10-25T01:45:00Z")
+    ]))
+    .await;
+    let hours = by_date(
+        &app,
+        "Europe/Berlin",
+        "Hour",
+        "2026-10-24T22:00:00Z",
+        "2026-10-25T22:00:00Z",
+    )
+    .await;
     let list = starts_and_counts(&hours);
     assert_eq!(list.len(), 24, "24 hours: 22:00Z to 22:00Z");
     assert_eq!(list[2], ("2026-10-25T02:00:00+02:00".into(), 1));
     assert_eq!(list[3], ("2026-10-25T02:00:00+01:00".into(), 2));
-    let day = by_date(&app, "Europe/Berlin", "Day", "2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z").await;
+    let day = by_date(
+        &app,
+        "Europe/Berlin",
+        "Day",
+        "2026-10-24T22:00:00Z",
+        "2026-10-25T23:00:00Z",
+    )
+    .await;
     assert_eq!(
         day["buckets"],
         json!([{"start": "2026-10-25T00:00:00+02:00", "end": "2026-10-26T00:00:00+01:00", "count": 3}])
@@ -77,8 +120,20 @@ async fn berlin_fall_back_day_has_25_hours_and_the_repeated_hour_twice() {
 async fn kolkata_days_start_at_18_30_utc() {
     let app = TestApp::spawn().await;
     // 18:29Z = 23:59 IST on Jan 1; 18:30Z = 00:00 IST on Jan 2.
-    app.ingest(&json!([closed("a", "2026-01-01T18:29:00Z"), closed("b", "2026-01-01T18:30:00Z"), closed("c", "2026-01-01T00:00:00Z")])).await;
-    let days = by_date(&app, "Asia/Kolkata", "Day", "2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z").await;
+    app.ingest(&json!([
+        closed("a", "2026-01-01T18:29:00Z"),
+        closed("b", "2026-01-01T18:30:00Z"),
+        closed("c", "2026-01-01T00:00:00Z")
+    ]))
+    .await;
+    let days = by_date(
+        &app,
+        "Asia/Kolkata",
+        "Day",
+        "2026-01-01T00:00:00Z",
+        "2026-01-03T00:00:00Z",
+    )
+    .await;
     assert_eq!(
         days["buckets"],
         json!([
@@ -93,8 +148,20 @@ async fn kolkata_days_start_at_18_30_utc() {
 async fn kathmandu_hours_start_at_quarter_past_utc() {
     let app = TestApp::spawn().await;
     // 00:14Z = 05:59 NPT; 00:15Z = 06:00 NPT.
-    app.ingest(&json!([closed("a", "2026-01-01T00:14:00Z"), closed("b", "2026-01-01T00:15:00Z"), closed("c", "2026-01-01T01:14:59Z")])).await;
-    let hours = by_date(&app, "Asia/Kathmandu", "Hour", "2026-01-01T00:00:00Z", "2026-01-01T02:00:00Z").await;
+    app.ingest(&json!([
+        closed("a", "2026-01-01T00:14:00Z"),
+        closed("b", "2026-01-01T00:15:00Z"),
+        closed("c", "2026-01-01T01:14:59Z")
+    ]))
+    .await;
+    let hours = by_date(
+        &app,
+        "Asia/Kathmandu",
+        "Hour",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T02:00:00Z",
+    )
+    .await;
     assert_eq!(
         hours["buckets"],
         json!([
@@ -115,7 +182,14 @@ async fn weeks_start_on_monday_and_months_on_the_first_in_the_zone() {
         closed("mar", "2026-02-28T23:00:00Z"), // Mar 1 00:00 CET
     ]))
     .await;
-    let weeks = by_date(&app, "Europe/Berlin", "Week", "2026-03-04T00:00:00Z", "2026-03-20T00:00:00Z").await;
+    let weeks = by_date(
+        &app,
+        "Europe/Berlin",
+        "Week",
+        "2026-03-04T00:00:00Z",
+        "2026-03-20T00:00:00Z",
+    )
+    .await;
     assert_eq!(
         starts_and_counts(&weeks),
         vec![
@@ -124,7 +198,14 @@ async fn weeks_start_on_monday_and_months_on_the_first_in_the_zone() {
             ("2026-03-16T00:00:00+01:00".to_owned(), 0),
         ]
     );
-    let months = by_date(&app, "Europe/Berlin", "Month", "2026-02-01T00:00:00Z", "2026-04-15T00:00:00Z").await;
+    let months = by_date(
+        &app,
+        "Europe/Berlin",
+        "Month",
+        "2026-02-01T00:00:00Z",
+        "2026-04-15T00:00:00Z",
+    )
+    .await;
     assert_eq!(
         months["buckets"],
         json!([

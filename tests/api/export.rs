@@ -25,7 +25,10 @@ async fn count_export_has_a_header_and_the_json_number() {
     let body = json!({"newState": ["Closed"], "filters": {"from": "2026-03-29T00:00:00Z", "to": "2026-03-31T00:00:00Z"}});
     let json = app.report("interactions/state/count", &body).await;
     assert_eq!(json, json!({"count": 3}));
-    assert_eq!(app.export("interactions/state/count", &body).await, "count\r\n3\r\n");
+    assert_eq!(
+        app.export("interactions/state/count", &body).await,
+        "count\r\n3\r\n"
+    );
 }
 
 #[tokio::test]
@@ -33,8 +36,12 @@ async fn grouped_by_date_export_flattens_group_by_bucket_in_the_zone_offset() {
     let app = seeded().await;
     let body = json!({"newState": ["Closed"], "timeZone": "Europe/Berlin",
         "filters": {"from": "2026-03-28T23:00:00Z", "to": "2026-03-30T22:00:00Z", "groupBy": "Day", "queues": [Q1]}});
-    let json = app.report("interactions/state/by-date/by-queues", &body).await;
-    let csv = app.export("interactions/state/by-date/by-queues", &body).await;
+    let json = app
+        .report("interactions/state/by-date/by-queues", &body)
+        .await;
+    let csv = app
+        .export("interactions/state/by-date/by-queues", &body)
+        .await;
     let buckets = json["groups"][0]["buckets"].as_array().expect("buckets");
     let mut expected = String::from("group,groupName,bucketStart,bucketEnd,count\r\n");
     for bucket in buckets {
@@ -71,7 +78,12 @@ async fn export_accept_rules() {
             headers.push(("accept", accept));
         }
         let response = app
-            .request(Method::POST, "/reporting/export/v1.2/interactions/state/count", &headers, body.clone())
+            .request(
+                Method::POST,
+                "/reporting/export/v1.2/interactions/state/count",
+                &headers,
+                body.clone(),
+            )
             .await;
         assert_eq!(response.status.as_u16(), status, "Accept: {accept:?}");
         if status == 404 {
@@ -84,7 +96,10 @@ async fn export_accept_rules() {
 async fn export_validates_like_json() {
     let app = seeded().await;
     let response = app
-        .post("/reporting/export/v1.2/interactions/state/count", &json!({"filters": {"from": "2026-03-29T00:00:00Z", "to": "2026-03-31T00:00:00Z"}}))
+        .post(
+            "/reporting/export/v1.2/interactions/state/count",
+            &json!({"filters": {"from": "2026-03-29T00:00:00Z", "to": "2026-03-31T00:00:00Z"}}),
+        )
         .await;
     assert_eq!(response.problem(400)["errors"][0]["field"], "newState");
 }

@@ -14,7 +14,14 @@ fn body() -> serde_json::Value {
 #[tokio::test]
 async fn miss_then_hit_with_age_and_no_cache_bypass() {
     let app = TestApp::spawn().await;
-    app.ingest(&json!([audit("a", "i", "2026-01-01T10:00:00Z", Some("Queued"), "Closed")])).await;
+    app.ingest(&json!([audit(
+        "a",
+        "i",
+        "2026-01-01T10:00:00Z",
+        Some("Queued"),
+        "Closed"
+    )]))
+    .await;
     let path = "/reporting/v1.2/interactions/state/count";
     let first = app.post(path, &body()).await;
     assert_eq!(first.header("x-cache").as_deref(), Some("MISS"));
@@ -28,7 +35,12 @@ async fn miss_then_hit_with_age_and_no_cache_bypass() {
     // no-cache computes afresh.
     let auth = format!("Bearer {}", app.tenant.token);
     let bypass = app
-        .request(axum::http::Method::POST, path, &[("authorization", &auth), ("cache-control", "no-cache")], serde_json::to_vec(&body()).expect("json"))
+        .request(
+            axum::http::Method::POST,
+            path,
+            &[("authorization", &auth), ("cache-control", "no-cache")],
+            serde_json::to_vec(&body()).expect("json"),
+        )
         .await;
     assert_eq!(bypass.header("x-cache").as_deref(), Some("MISS"));
     // Another tenant never sees this tenant's cached answer.
@@ -39,8 +51,14 @@ async fn miss_then_hit_with_age_and_no_cache_bypass() {
     // Arrays keep their order: a different order is a different request.
     let states = json!({"newState": ["Closed", "Queued"], "filters": body()["filters"]});
     let swapped = json!({"newState": ["Queued", "Closed"], "filters": body()["filters"]});
-    assert_eq!(app.post(path, &states).await.header("x-cache").as_deref(), Some("MISS"));
-    assert_eq!(app.post(path, &swapped).await.header("x-cache").as_deref(), Some("MISS"));
+    assert_eq!(
+        app.post(path, &states).await.header("x-cache").as_deref(),
+        Some("MISS")
+    );
+    assert_eq!(
+        app.post(path, &swapped).await.header("x-cache").as_deref(),
+        Some("MISS")
+    );
 }
 
 #[tokio::test]
@@ -48,7 +66,14 @@ async fn ingesting_invalidates_the_tenants_cached_answers() {
     let app = TestApp::spawn().await;
     let path = "/reporting/v1.2/interactions/state/count";
     assert_eq!(app.post(path, &body()).await.json(), json!({"count": 0}));
-    app.ingest(&json!([audit("late", "i", "2026-01-01T10:00:00Z", Some("Queued"), "Closed")])).await;
+    app.ingest(&json!([audit(
+        "late",
+        "i",
+        "2026-01-01T10:00:00Z",
+        Some("Queued"),
+        "Closed"
+    )]))
+    .await;
     let after = app.post(path, &body()).await;
     assert_eq!(after.header("x-cache").as_deref(), Some("MISS"));
     assert_eq!(after.json(), json!({"count": 1}));
@@ -57,8 +82,14 @@ async fn ingesting_invalidates_the_tenants_cached_answers() {
 #[tokio::test]
 async fn rate_limit_headers_and_429_after_the_limit() {
     let app = TestApp::spawn_with(|config| {
-        config.rate_reporting = RateQuota { limit: 3, period: Duration::from_secs(60) };
-        config.rate_export = RateQuota { limit: 1, period: Duration::from_secs(60) };
+        config.rate_reporting = RateQuota {
+            limit: 3,
+            period: Duration::from_secs(60),
+        };
+        config.rate_export = RateQuota {
+            limit: 1,
+            period: Duration::from_secs(60),
+        };
     })
     .await;
     let path = "/reporting/v1.2/interactions/state/count";
@@ -66,23 +97,53 @@ async fn rate_limit_headers_and_429_after_the_limit() {
         let response = app.post(path, &body()).await;
         assert_eq!(response.status, 200);
         assert_eq!(response.header("x-ratelimit-limit").as_deref(), Some("3"));
-        assert_eq!(response.header("x-ratelimit-remaining"), Some(remaining.to_string()));
-        let reset: u64 = response.header("x-ratelimit-reset").expect("reset").parse().expect("number");
-        assert!(reset <= 60 && (remaining == 3 || reset > 0), "reset {reset}");
-        assert_eq!(response.header("ratelimit-policy").as_deref(), Some("\"reporting\";q=3;w=60"));
-        assert_eq!(response.header("ratelimit"), Some(format!("\"reporting\";r={remaining};t={reset}")));
+        assert_eq!(
+            response.header("x-ratelimit-remaining"),
+            Some(remaining.to_string())
+        );
+        let reset: u64 = response
+            .header("x-ratelimit-reset")
+            .expect("reset")
+            .parse()
+            .expect("number");
+        assert!(
+            reset <= 60 && (remaining == 3 || reset > 0),
+            "reset {reset}"
+        );
+        assert_eq!(
+            response.header("ratelimit-policy").as_deref(),
+            Some("\"reporting\";q=3;w=60")
+        );
+        assert_eq!(
+            response.header("ratelimit"),
+            Some(format!("\"reporting\";r={remaining};t={reset}"))
+        );
     }
     let refused = app.post(path, &body()).await;
     let problem = refused.problem(429);
     assert!(problem.get("errors").is_none() || problem["errors"].is_array());
-    let retry: u64 = refused.header("retry-after").expect("Retry-After").parse().expect("whole seconds");
-    assert!((1..=20).contains(&retry), "one request refills in 20 s: {retry}");
-    assert_eq!(refused.header("x-ratelimit-remaining").as_deref(), Some("0"));
+    let retry: u64 = refused
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("whole seconds");
+    assert!(
+        (1..=20).contains(&retry),
+        "one request refills in 20 s: {retry}"
+    );
+    assert_eq!(
+        refused.header("x-ratelimit-remaining").as_deref(),
+        Some("0")
+    );
 
     // Export has its own, stricter bucket; another client has its own buckets.
     let export = "/reporting/export/v1.2/interactions/state/count";
     assert_eq!(app.post(export, &body()).await.status, 200);
     app.post(export, &body()).await.problem(429);
-    let colleague = app.token_for(app.tenant.id, &uuid::Uuid::new_v4().to_string(), &["Analytics"]);
+    let colleague = app.token_for(
+        app.tenant.id,
+        &uuid::Uuid::new_v4().to_string(),
+        &["Analytics"],
+    );
     assert_eq!(app.post_as(&colleague, path, &body()).await.status, 200);
 }

@@ -8,5 +8,6 @@ mod dst;
 mod export;
 mod ingest;
 mod limits;
+mod messages;
 mod ops;
 mod state_tiles;

@@ -1,0 +1,124 @@
+//! Derived facts: queue and IVR times on state audits, advisor response and
+//! originator wait times on messages. They are recomputed from the stored
+//! set for every interaction a batch touches, inside the batch's
+//! transaction and under a per-interaction lock, so the answer depends only
+//! on the set of events: a late or out-of-order event corrects earlier
+//! values.
+
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+/// Serialises recomputation per interaction: whichever of two concurrent
+/// batches touching the same interaction recomputes second sees both.
+/// Keys are locked in sorted order, so two batches cannot deadlock.
+const LOCK_INTERACTIONS: &str = r#"
+select count(pg_advisory_xact_lock(hashtextextended($1::text || '/' || i, 0)))
+from unnest($2::text[]) as i
+"#;
+
+/// "Entered state S" is the latest audit at or before the moment whose
+/// newState is S; ties on the instant are ordered by event id.
+const QUEUE_AND_IVR_TIMES: &str = r#"
+update interaction_audits a set
+    queue_seconds = case when a.old_state = 'Queued' and a.new_state = 'Assigned' then (
+        select extract(epoch from a.occurred_at - q.occurred_at)::float8
+        from interaction_audits q
+        where q.tenant_id = a.tenant_id and q.interaction_id = a.interaction_id
+          and q.new_state = 'Queued' and (q.occurred_at, q.event_id) < (a.occurred_at, a.event_id)
+        order by q.occurred_at desc, q.event_id desc limit 1) end,
+    ivr_seconds = case when a.old_state = 'Automation' and a.new_state in ('Closed', 'Assigned', 'Queued') then (
+        select extract(epoch from a.occurred_at - q.occurred_at)::float8
+        from interaction_audits q
+        where q.tenant_id = a.tenant_id and q.interaction_id = a.interaction_id
+          and q.new_state = 'Automation' and (q.occurred_at, q.event_id) < (a.occurred_at, a.event_id)
+        order by q.occurred_at desc, q.event_id desc limit 1) end
+where a.tenant_id = $1 and a.interaction_id = any($2)
+  and ((a.old_state = 'Queued' and a.new_state = 'Assigned')
+    or (a.old_state = 'Automation' and a.new_state in ('Closed', 'Assigned', 'Queued')))
+"#;
+
+/// Messages of an interaction in order (instant, then event id). A message
+/// *responds* when it is Outbound and not automated; automated messages
+/// take no part. For a responding message at t:
+/// - OriginatorWaitTime = t − the earliest inbound after the previous
+///   responding message (messages with the same count of responding
+///   messages before them form one "segment").
+/// - AdvisorResponseTime: only when the latest audit at or before t is
+///   Assigned (A = its instant). L = the latest inbound before t. A
+///   responding message between L and t: unset. L after A: t − L. Else
+///   t − A, unless a responding message lies at or after A (then unset).
+const MESSAGE_TIMES: &str = r#"
+with m as (
+    select event_id, interaction_id, occurred_at,
+        (direction = 'Outbound' and not automated) as responding,
+        (direction = 'Inbound') as inbound,
+        row_number() over (partition by interaction_id order by occurred_at, event_id) as pos
+    from messages
+    where tenant_id = $1 and interaction_id = any($2)
+), ordered as (
+    select *,
+        max(case when inbound then pos end) over w as last_in_pos,
+        max(case when inbound then occurred_at end) over w as last_in_at,
+        max(case when responding then pos end) over w as last_resp_pos,
+        max(case when responding then occurred_at end) over w as last_resp_at,
+        coalesce(sum(case when responding then 1 else 0 end) over w, 0) as segment
+    from m
+    window w as (partition by interaction_id order by pos rows between unbounded preceding and 1 preceding)
+), segmented as (
+    select *, min(case when inbound then occurred_at end)
+        over (partition by interaction_id, segment) as first_in_at
+    from ordered
+), computed as (
+    select s.event_id,
+        case when s.responding and s.first_in_at is not null
+             then extract(epoch from s.occurred_at - s.first_in_at)::float8 end as wait,
+        case when not s.responding or st.new_state is distinct from 'Assigned' then null
+             when s.last_in_pos is not null and s.last_resp_pos > s.last_in_pos then null
+             when s.last_in_at is not null and s.last_in_at > st.occurred_at
+                 then extract(epoch from s.occurred_at - s.last_in_at)::float8
+             when s.last_resp_at is not null and s.last_resp_at >= st.occurred_at then null
+             else extract(epoch from s.occurred_at - st.occurred_at)::float8 end as response
+    from segmented s
+    left join lateral (
+        select a.new_state, a.occurred_at
+        from interaction_audits a
+        where a.tenant_id = $1 and a.interaction_id = s.interaction_id and a.occurred_at <= s.occurred_at
+        order by a.occurred_at desc, a.event_id desc
+        limit 1
+    ) st on s.responding
+)
+update messages msg set advisor_response_seconds = c.response, originator_wait_seconds = c.wait
+from computed c
+where msg.tenant_id = $1 and msg.event_id = c.event_id
+  and (msg.advisor_response_seconds is distinct from c.response
+       or msg.originator_wait_seconds is distinct from c.wait)
+"#;
+
+/// Recomputes every derived time of the given interactions.
+pub async fn recompute(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: Uuid,
+    interactions: &mut Vec<String>,
+) -> sqlx::Result<()> {
+    if interactions.is_empty() {
+        return Ok(());
+    }
+    interactions.sort();
+    interactions.dedup();
+    sqlx::query(LOCK_INTERACTIONS)
+        .bind(tenant_id)
+        .bind(&*interactions)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(QUEUE_AND_IVR_TIMES)
+        .bind(tenant_id)
+        .bind(&*interactions)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(MESSAGE_TIMES)
+        .bind(tenant_id)
+        .bind(&*interactions)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
