@@ -10,4 +10,5 @@ mod ingest;
 mod limits;
 mod messages;
 mod ops;
+mod order;
 mod state_tiles;
