@@ -59,6 +59,8 @@ pub struct Config {
     pub db_pool_size: u32,
     pub statement_timeout: Duration,
     pub request_timeout: Duration,
+    /// Answer count tiles from the 15-minute rollups where they can.
+    pub rollups: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -131,6 +133,7 @@ impl Config {
             db_pool_size: parsed("CX_DB_POOL_SIZE", 10)?,
             statement_timeout: Duration::from_millis(parsed("CX_STATEMENT_TIMEOUT_MS", 15_000)?),
             request_timeout: Duration::from_secs(parsed("CX_REQUEST_TIMEOUT_SECONDS", 60)?),
+            rollups: parsed("CX_ROLLUPS", true)?,
         })
     }
 }

@@ -1,6 +1,8 @@
 //! Storing a validated batch: one statement, so the batch is atomic, and
 //! idempotent per `(tenant, id)`.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -8,6 +10,27 @@ use uuid::Uuid;
 
 use super::derive;
 use super::events::ValidEvent;
+use crate::domain::Channel;
+
+/// The batch statement with the rollup expressions filled in: a count per
+/// channel in [`Channel::ALL`] order (closed values, not user input), and
+/// element-wise addition of two such arrays.
+static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
+    let counts: Vec<String> = Channel::ALL
+        .iter()
+        .map(|c| format!("count(*) filter (where a.channel = '{}')", c.as_str()))
+        .collect();
+    INSERT_BATCH_TEMPLATE
+        .replace(
+            "CHANNEL_COUNTS",
+            &format!("array[{}]::bigint[]", counts.join(", ")),
+        )
+        .replace(
+            "ADD_COUNTS",
+            "array(select x + y from unnest(count_rollups.counts, excluded.counts) \
+             with ordinality as t(x, y, i) order by i)",
+        )
+});
 
 /// What storing a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +42,7 @@ pub struct Stored {
 /// statement, projects each newly inserted event into its typed table.
 /// Directory rows keep the description with the latest `occurredAt`
 /// (ties: the greater event id), whatever the arrival order.
-const INSERT_BATCH: &str = r#"
+const INSERT_BATCH_TEMPLATE: &str = r#"
 with ins as (
     insert into events (tenant_id, event_id, event_type, occurred_at, payload)
     select $1, t.id, t.kind, t.at, t.payload
@@ -33,6 +56,17 @@ with ins as (
         payload->>'oldState', payload->>'newState', (payload->>'queueId')::uuid,
         (payload->>'userId')::uuid, occurred_at, payload->'data'
     from ins where event_type = 'interaction.state_changed'
+    returning occurred_at, new_state, old_state, channel, queue_id
+), audit_rollups as (
+    insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, counts)
+    select $1, 1, q.queue_id, a.new_state, date_bin('15 minutes', a.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
+        coalesce(a.old_state, ''), CHANNEL_COUNTS
+    from audits a
+    cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (a.queue_id)) as q(queue_id)
+    where q.queue_id is not null
+    group by 1, 2, 3, 4, 5, 6
+    order by 3, 4, 5, 6
+    on conflict (tenant_id, source, queue_id, k1, bucket, k2) do update set counts = ADD_COUNTS
 ), msgs as (
     insert into messages (tenant_id, event_id, interaction_id, conversation_id, direction, automated,
         channel, queue_id, account_id, user_id, content_type, from_address, to_address, keyword,
@@ -43,6 +77,17 @@ with ins as (
         payload->>'fromAddress', payload->>'toAddress', payload->>'keyword',
         payload->>'deliveryStatus', payload->>'statusCode', occurred_at, payload->'data'
     from ins where event_type = 'message.created'
+    returning occurred_at, direction, channel, queue_id
+), message_rollups as (
+    insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, counts)
+    select $1, 2, q.queue_id, a.direction, date_bin('15 minutes', a.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
+        '', CHANNEL_COUNTS
+    from msgs a
+    cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (a.queue_id)) as q(queue_id)
+    where q.queue_id is not null
+    group by 1, 2, 3, 4, 5, 6
+    order by 3, 4, 5, 6
+    on conflict (tenant_id, source, queue_id, k1, bucket, k2) do update set counts = ADD_COUNTS
 ), convs as (
     insert into conversation_events (tenant_id, event_id, conversation_id, kind, interaction_id,
         channel, account_id, queue_id, user_id, direction, initiation_method, ended_by, occurred_at, data)
@@ -114,9 +159,31 @@ select count(*),
 from ins
 "#;
 
-/// Stores a batch atomically. Events whose id is already stored (or repeated
-/// earlier in the same batch) are skipped.
+/// Stores a batch atomically, with the derived times of every interaction
+/// it touches. Events whose id is already stored (or repeated earlier in the
+/// same batch) are skipped. A batch that loses a deadlock against a
+/// concurrent one (both updating the same rollup rows) is retried whole.
 pub async fn store_batch(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    events: &[ValidEvent],
+) -> sqlx::Result<Stored> {
+    let mut attempt = 0;
+    loop {
+        match try_store_batch(pool, tenant_id, events).await {
+            Err(sqlx::Error::Database(e))
+                if attempt < 4 && matches!(e.code().as_deref(), Some("40P01" | "40001")) =>
+            {
+                attempt += 1;
+                tracing::warn!(attempt, "ingest batch deadlocked; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn try_store_batch(
     pool: &PgPool,
     tenant_id: Uuid,
     events: &[ValidEvent],
@@ -135,7 +202,7 @@ pub async fn store_batch(
         }
     }
     let mut tx = pool.begin().await?;
-    let (inserted, mut touched): (i64, Vec<String>) = sqlx::query_as(INSERT_BATCH)
+    let (inserted, mut touched): (i64, Vec<String>) = sqlx::query_as(INSERT_BATCH.as_str())
         .bind(tenant_id)
         .bind(&ids)
         .bind(&kinds)

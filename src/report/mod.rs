@@ -7,6 +7,7 @@ pub mod csv;
 pub mod json;
 pub mod plan;
 pub mod request;
+pub mod rollup;
 pub mod tiles;
 
 use axum::body::Bytes;
@@ -34,7 +35,14 @@ async fn answer(
 ) -> Result<plan::Answer> {
     let body: ReportBody = parse_json(body, "")?;
     let query = ReportQuery::from_body(&tile, body)?;
-    plan::run(&state.pool, principal.tenant_id, tile.family, &query).await
+    plan::run(
+        &state.pool,
+        principal.tenant_id,
+        tile.family,
+        &query,
+        state.config.rollups,
+    )
+    .await
 }
 
 async fn json_tile(
@@ -44,7 +52,9 @@ async fn json_tile(
     body: Bytes,
 ) -> Result<Response> {
     let answer = answer(&state, &principal, tile, &body).await?;
-    json::render(&answer)
+    let mut response = json::render(&answer)?;
+    mark_plan(&mut response, &answer);
+    Ok(response)
 }
 
 async fn csv_tile(
@@ -57,7 +67,17 @@ async fn csv_tile(
     csv::check_accept(&headers)?;
     let answer = answer(&state, &principal, tile, &body).await?;
     let filename = tile.path().replace('/', "-");
-    Ok(csv::stream_response(csv::rows(&answer), &filename))
+    let mut response = csv::stream_response(csv::rows(&answer), &filename);
+    mark_plan(&mut response, &answer);
+    Ok(response)
+}
+
+/// `X-Query-Plan: rollup|raw` says which path of the planner answered.
+fn mark_plan(response: &mut Response, answer: &plan::Answer) {
+    response.headers_mut().insert(
+        "x-query-plan",
+        axum::http::HeaderValue::from_static(answer.plan.as_str()),
+    );
 }
 
 /// The JSON routes of every tile.

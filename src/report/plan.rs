@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::buckets::{buckets, Bucket};
 use super::request::{ByDate, DataCondition, Grouping, Params, ReportQuery};
+use super::rollup;
 use super::tiles::{Dimension, Family};
 use crate::domain::{DataKind, ResponseTimeKind, SortOrder, UnitOfWorkAction};
 use crate::error::{ApiError, Result};
@@ -74,7 +75,60 @@ pub struct Answer {
     pub by_date: Option<(ByDate, Vec<Bucket>)>,
     pub groups: Option<Vec<GroupInfo>>,
     pub kind: MetricKind,
+    /// Which path computed it.
+    pub plan: Plan,
     cells: HashMap<(usize, usize), MetricValue>,
+}
+
+/// The two paths of the planner; their answers are identical.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// 15-minute rollups.
+    Rollup,
+    /// The raw event tables.
+    Raw,
+}
+
+impl Plan {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rollup => "rollup",
+            Self::Raw => "raw",
+        }
+    }
+}
+
+/// Rows of (group key, bucket index, value) from the raw tables.
+async fn fetch_raw(
+    pool: &PgPool,
+    src: &Source,
+    tenant_id: Uuid,
+    query: &ReportQuery,
+    bounds: Option<Vec<chrono::DateTime<chrono::Utc>>>,
+    data_type_id: Option<Uuid>,
+) -> Result<Vec<(String, usize, MetricValue)>> {
+    let mut qb = build_sql(src, tenant_id, query, bounds, data_type_id);
+    let rows = qb.build().fetch_all(pool).await?;
+    let mut raw = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key: Option<String> = row.try_get("key")?;
+        let Ok(bucket) = usize::try_from(row.try_get::<i32, _>("bucket")?) else {
+            continue;
+        };
+        let value = match src.kind {
+            MetricKind::Count => MetricValue::Count(row.try_get("n")?),
+            MetricKind::Duration => MetricValue::Duration(DurationStats {
+                count: row.try_get("n")?,
+                average: millis(row.try_get("average")?),
+                min: millis(row.try_get("min")?),
+                max: millis(row.try_get("max")?),
+                p50: millis(row.try_get("p50")?),
+                p90: millis(row.try_get("p90")?),
+            }),
+        };
+        raw.push((key.unwrap_or_default(), bucket, value));
+    }
+    Ok(raw)
 }
 
 impl Answer {
@@ -404,6 +458,7 @@ pub async fn run(
     tenant_id: Uuid,
     family: Family,
     query: &ReportQuery,
+    use_rollups: bool,
 ) -> Result<Answer> {
     let src = source(family, &query.params);
     let bucket_list = query
@@ -442,34 +497,19 @@ pub async fn run(
             _ => None,
         };
 
-    let mut qb = build_sql(&src, tenant_id, query, bounds, data_type_id);
-    let rows = qb.build().fetch_all(pool).await?;
-    let mut raw: Vec<(String, usize, MetricValue)> = Vec::with_capacity(rows.len());
     let n_buckets = bucket_list.as_ref().map(|(_, l)| l.len()).unwrap_or(1);
-    for row in rows {
-        let key: Option<String> = row.try_get("key")?;
-        let bucket: i32 = row.try_get("bucket")?;
-        // Rows outside the bucket list cannot occur (the range is inside
-        // it), but never index out of it.
-        let Ok(bucket) = usize::try_from(bucket) else {
-            continue;
-        };
-        if bucket >= n_buckets {
-            continue;
-        }
-        let value = match src.kind {
-            MetricKind::Count => MetricValue::Count(row.try_get("n")?),
-            MetricKind::Duration => MetricValue::Duration(DurationStats {
-                count: row.try_get("n")?,
-                average: millis(row.try_get("average")?),
-                min: millis(row.try_get("min")?),
-                max: millis(row.try_get("max")?),
-                p50: millis(row.try_get("p50")?),
-                p90: millis(row.try_get("p90")?),
-            }),
-        };
-        raw.push((key.unwrap_or_default(), bucket, value));
-    }
+    let plan = if use_rollups && rollup::eligible(family, query, bounds.as_deref()) {
+        Plan::Rollup
+    } else {
+        Plan::Raw
+    };
+    let mut raw = match plan {
+        Plan::Rollup => rollup::fetch(pool, tenant_id, query, bounds).await?,
+        Plan::Raw => fetch_raw(pool, &src, tenant_id, query, bounds, data_type_id).await?,
+    };
+    // Rows outside the bucket list cannot occur (the range is inside it),
+    // but never index out of it.
+    raw.retain(|(_, bucket, _)| *bucket < n_buckets);
 
     let groups: Option<Vec<GroupInfo>> = match &query.grouping {
         Grouping::Total => None,
@@ -560,6 +600,7 @@ pub async fn run(
         by_date: bucket_list,
         groups,
         kind: src.kind,
+        plan,
         cells,
     })
 }

@@ -121,6 +121,7 @@ pub fn test_config(database_url: String) -> Config {
         db_pool_size: 4,
         statement_timeout: Duration::from_secs(30),
         request_timeout: Duration::from_secs(60),
+        rollups: true,
     }
 }
 

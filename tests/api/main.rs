@@ -11,4 +11,5 @@ mod limits;
 mod messages;
 mod ops;
 mod order;
+mod rollups;
 mod state_tiles;

@@ -1,0 +1,45 @@
+-- 15-minute UTC rollups of the count families (state audits, messages):
+-- every current UTC offset is a multiple of 15 minutes, so calendar buckets
+-- of any zone are unions of these. One row per tenant × source × queue ×
+-- key × bucket × old state, with a count per channel (Channel order of the
+-- code: Email, SMS, Voice, WebChat, Facebook, Instagram, Twitter,
+-- TrustPilot, WhatsApp, Telegram). queue_id is the nil UUID for the row of
+-- all queues. Maintained in the ingest transaction, so always exact.
+create table count_rollups (
+    tenant_id uuid not null,
+    -- 1: interaction_audits (k1 = new_state, k2 = old_state or '');
+    -- 2: messages (k1 = direction, k2 = '')
+    source smallint not null,
+    queue_id uuid not null,
+    k1 text not null,
+    bucket timestamptz not null,
+    k2 text not null,
+    counts bigint[] not null,
+    primary key (tenant_id, source, queue_id, k1, bucket, k2)
+);
+
+insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, counts)
+select a.tenant_id, 1, q.queue_id, a.new_state,
+    date_bin('15 minutes', a.occurred_at, timestamptz '2000-01-01 00:00:00+00'), coalesce(a.old_state, ''),
+    array[count(*) filter (where a.channel = 'Email'), count(*) filter (where a.channel = 'SMS'),
+          count(*) filter (where a.channel = 'Voice'), count(*) filter (where a.channel = 'WebChat'),
+          count(*) filter (where a.channel = 'Facebook'), count(*) filter (where a.channel = 'Instagram'),
+          count(*) filter (where a.channel = 'Twitter'), count(*) filter (where a.channel = 'TrustPilot'),
+          count(*) filter (where a.channel = 'WhatsApp'), count(*) filter (where a.channel = 'Telegram')]::bigint[]
+from interaction_audits a
+cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (a.queue_id)) as q(queue_id)
+where q.queue_id is not null
+group by 1, 2, 3, 4, 5, 6;
+
+insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, counts)
+select m.tenant_id, 2, q.queue_id, m.direction,
+    date_bin('15 minutes', m.occurred_at, timestamptz '2000-01-01 00:00:00+00'), '',
+    array[count(*) filter (where m.channel = 'Email'), count(*) filter (where m.channel = 'SMS'),
+          count(*) filter (where m.channel = 'Voice'), count(*) filter (where m.channel = 'WebChat'),
+          count(*) filter (where m.channel = 'Facebook'), count(*) filter (where m.channel = 'Instagram'),
+          count(*) filter (where m.channel = 'Twitter'), count(*) filter (where m.channel = 'TrustPilot'),
+          count(*) filter (where m.channel = 'WhatsApp'), count(*) filter (where m.channel = 'Telegram')]::bigint[]
+from messages m
+cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (m.queue_id)) as q(queue_id)
+where q.queue_id is not null
+group by 1, 2, 3, 4, 5, 6;
