@@ -160,3 +160,21 @@ string_enum!(
         Any = "Any",
     }
 );
+
+string_enum!(
+    /// What view rows are ordered by.
+    OrderField {
+        Timestamp = "Timestamp",
+        Reference = "Reference",
+    }
+);
+
+string_enum!(
+    /// Context attached to view rows.
+    Context {
+        Data = "Data",
+        Queue = "Queue",
+        User = "User",
+        Account = "Account",
+    }
+);

@@ -10,6 +10,7 @@ use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::report::tiles::{self, Tile};
+use crate::report::view::ViewKind;
 use crate::report::{EXPORT_PREFIX, JSON_PREFIX};
 
 /// `{"count"}`: the metric object of the count tiles.
@@ -29,6 +30,13 @@ pub struct BucketAnswer {
     #[schema(example = "2026-03-30T00:00:00+02:00")]
     pub end: String,
     pub count: i64,
+    /// Duration tiles (metric T): seconds, null when count is 0.
+    pub average: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Continuous percentile (linear interpolation, as SQL `percentile_cont`).
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
 }
 
 /// One group of a by-X answer, with the metric object flattened in.
@@ -43,7 +51,9 @@ pub struct GroupAnswer {
     pub buckets: Option<Vec<BucketAnswer>>,
 }
 
-/// The answer of every tile. Count: `{…M}`. By-date:
+/// The answer of every tile. M is `{"count"}` for count tiles and
+/// `{"count","average","min","max","p50","p90"}` (seconds) for duration tiles.
+/// Count: `{…M}`. By-date:
 /// `{"groupBy","timeZone","buckets"}`. By-X: `{"groups"}`, one per requested
 /// key in request order, zero-filled. By-X by-date:
 /// `{"groupBy","timeZone","groups":[{"key","name"?,"buckets"}]}`.
@@ -135,6 +145,12 @@ impl Modify for Security {
         crate::domain::Granularity,
         crate::domain::SortOrder,
         crate::domain::Direction,
+        crate::domain::ResponseTimeKind,
+        crate::domain::UnitOfWorkAction,
+        crate::domain::Context,
+        crate::domain::OrderField,
+        crate::report::view::ViewBody,
+        crate::report::view::ViewFilters,
         TileAnswer,
         GroupAnswer,
         BucketAnswer,
@@ -145,7 +161,10 @@ impl Modify for Security {
         (name = "auth", description = "Tokens"),
         (name = "admin", description = "Tenant administration"),
         (name = "ingest", description = "Audit events in"),
-        (name = "interactions", description = "Interaction state tiles (1-11)"),
+        (name = "interactions", description = "Interaction state tiles (1-11), queue time (12), IVR time (28)"),
+        (name = "advisors", description = "Advisor actions (13)"),
+        (name = "messages", description = "Message volume (14-18), response and wait times (19-23)"),
+        (name = "views", description = "The rows behind the tiles (37)"),
         (name = "export", description = "The CSV mirror of every reporting endpoint"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -246,9 +265,85 @@ fn tile_operation(tile: &Tile, export: bool) -> utoipa::openapi::path::Operation
         .build()
 }
 
+fn view_operation(kind: ViewKind, export: bool) -> utoipa::openapi::path::Operation {
+    let ok = if export {
+        ResponseBuilder::new()
+            .description(
+                "CSV: `interactionId, reference, channel, timestamp` and two columns per requested \
+                 context (`queueId, queueName`; `userId, userName`; `accountId, accountName`; `data` \
+                 as JSON), streamed, at most 1,000,000 rows",
+            )
+            .content("text/csv; charset=utf-8", ContentBuilder::new().build())
+            .build()
+    } else {
+        ResponseBuilder::new()
+            .description(
+                "`{\"rows\": [{\"interactionId\", \"reference\", \"channel\", \"timestamp\", \"contexts\"?}]}`, \
+                 at most 1,000 rows; `contexts` is keyed by context name (`Queue`, `User`, `Account`: \
+                 `{\"id\", \"name\"}`; `Data`: the snapshot)",
+            )
+            .content("application/json", ContentBuilder::new().build())
+            .build()
+    };
+    OperationBuilder::new()
+        .summary(Some(format!(
+            "Rows behind the tiles: {}{}",
+            kind.path(),
+            if export { " (CSV)" } else { "" }
+        )))
+        .description(Some(format!(
+            "{} Ordered by `orderByField` (`Timestamp` default, or `Reference`) in `orderBy` \
+             (`Ascending` default); `timestamp` is when the matching tile counts the row.",
+            kind.description()
+        )))
+        .operation_id(Some(format!(
+            "{}{}",
+            if export { "export/" } else { "" },
+            kind.path()
+        )))
+        .tag(if export { "export" } else { "views" })
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ViewBody")))
+                        .build(),
+                )
+                .required(Some(Required::True))
+                .build(),
+        ))
+        .response("200", ok)
+        .response("400", problem_response("The body does not fit the schema"))
+        .response("401", problem_response("Missing or bad token"))
+        .response(
+            "403",
+            problem_response("The token lacks the Analytics role"),
+        )
+        .response(
+            "422",
+            problem_response("The request cannot be answered (range, context)"),
+        )
+        .response("429", problem_response("Rate limited; see Retry-After"))
+        .securities(Some([SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]))
+        .build()
+}
+
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    for kind in ViewKind::ALL {
+        for export in [false, true] {
+            let prefix = if export { EXPORT_PREFIX } else { JSON_PREFIX };
+            doc.paths.paths.insert(
+                format!("{prefix}/{}", kind.path()),
+                PathItem::new(HttpMethod::Post, view_operation(kind, export)),
+            );
+        }
+    }
     for tile in tiles::all() {
         for export in [false, true] {
             let prefix = if export { EXPORT_PREFIX } else { JSON_PREFIX };

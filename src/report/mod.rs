@@ -9,11 +9,12 @@ pub mod plan;
 pub mod request;
 pub mod rollup;
 pub mod tiles;
+pub mod view;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 
@@ -80,37 +81,89 @@ fn mark_plan(response: &mut Response, answer: &plan::Answer) {
     );
 }
 
-/// The JSON routes of every tile.
-pub fn json_routes() -> Router<AppState> {
-    tiles::all()
-        .into_iter()
-        .fold(Router::new(), |router, tile| {
-            router.route(
-                &format!("{JSON_PREFIX}/{}", tile.path()),
-                post(
-                    move |State(state): State<AppState>, principal: Principal, body: Bytes| {
-                        json_tile(tile, state, principal, body)
-                    },
-                ),
-            )
-        })
+async fn json_view(
+    kind: view::ViewKind,
+    state: AppState,
+    principal: Principal,
+    body: Bytes,
+) -> Result<Response> {
+    let body: view::ViewBody = parse_json(&body, "")?;
+    let query = view::ViewQuery::from_body(kind, body)?;
+    let rows = view::json_rows(&state.pool, principal.tenant_id, &query).await?;
+    Ok(axum::Json(rows).into_response())
 }
 
-/// The CSV export routes of every tile.
-pub fn export_routes() -> Router<AppState> {
-    tiles::all()
+async fn csv_view(
+    kind: view::ViewKind,
+    state: AppState,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    csv::check_accept(&headers)?;
+    let body: view::ViewBody = parse_json(&body, "")?;
+    let query = view::ViewQuery::from_body(kind, body)?;
+    Ok(view::csv_stream(
+        state.pool.clone(),
+        principal.tenant_id,
+        query,
+    ))
+}
+
+/// Every endpoint path below a prefix, with its handler kind.
+#[derive(Clone, Copy)]
+enum Endpoint {
+    Tile(Tile),
+    View(view::ViewKind),
+}
+
+fn endpoints() -> impl Iterator<Item = (String, Endpoint)> {
+    let tiles = tiles::all()
         .into_iter()
-        .fold(Router::new(), |router, tile| {
-            router.route(
-                &format!("{EXPORT_PREFIX}/{}", tile.path()),
-                post(
-                    move |State(state): State<AppState>,
-                          principal: Principal,
-                          headers: HeaderMap,
-                          body: Bytes| {
-                        csv_tile(tile, state, principal, headers, body)
-                    },
-                ),
-            )
-        })
+        .map(|t| (t.path(), Endpoint::Tile(t)));
+    let views = view::ViewKind::ALL
+        .into_iter()
+        .map(|v| (v.path().to_owned(), Endpoint::View(v)));
+    tiles.chain(views)
+}
+
+/// The JSON routes of every tile and view.
+pub fn json_routes() -> Router<AppState> {
+    endpoints().fold(Router::new(), |router, (path, endpoint)| {
+        router.route(
+            &format!("{JSON_PREFIX}/{path}"),
+            post(
+                move |State(state): State<AppState>, principal: Principal, body: Bytes| async move {
+                    match endpoint {
+                        Endpoint::Tile(tile) => json_tile(tile, state, principal, body).await,
+                        Endpoint::View(kind) => json_view(kind, state, principal, body).await,
+                    }
+                },
+            ),
+        )
+    })
+}
+
+/// The CSV export routes of every tile and view.
+pub fn export_routes() -> Router<AppState> {
+    endpoints().fold(Router::new(), |router, (path, endpoint)| {
+        router.route(
+            &format!("{EXPORT_PREFIX}/{path}"),
+            post(
+                move |State(state): State<AppState>,
+                      principal: Principal,
+                      headers: HeaderMap,
+                      body: Bytes| async move {
+                    match endpoint {
+                        Endpoint::Tile(tile) => {
+                            csv_tile(tile, state, principal, headers, body).await
+                        }
+                        Endpoint::View(kind) => {
+                            csv_view(kind, state, principal, headers, body).await
+                        }
+                    }
+                },
+            ),
+        )
+    })
 }

@@ -256,7 +256,7 @@ fn push_params(qb: &mut QueryBuilder<'_, Postgres>, src: &Source, params: &Param
 
 /// Data conditions as jsonb containment candidates: the snapshot matches a
 /// condition when it contains any one of them.
-fn containment_candidates(condition: &DataCondition) -> Vec<serde_json::Value> {
+pub(crate) fn containment_candidates(condition: &DataCondition) -> Vec<serde_json::Value> {
     let id = condition.id.to_string();
     match &condition.values {
         Some(values) if !values.is_empty() => values

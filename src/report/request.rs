@@ -182,7 +182,7 @@ pub struct ReportQuery {
     pub grouping: Grouping,
 }
 
-fn non_empty<T>(list: Option<Vec<T>>) -> Option<Vec<T>> {
+pub(crate) fn non_empty<T>(list: Option<Vec<T>>) -> Option<Vec<T>> {
     list.filter(|l| !l.is_empty())
 }
 
@@ -205,7 +205,7 @@ fn required_list<T>(list: Option<Vec<T>>, field: &str) -> Result<Vec<T>> {
 }
 
 /// The longest range an endpoint allows, and whether `to` is within it.
-fn check_range(
+pub(crate) fn check_range(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     granularity: Option<Granularity>,

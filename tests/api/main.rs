@@ -13,3 +13,4 @@ mod ops;
 mod order;
 mod rollups;
 mod state_tiles;
+mod views;

@@ -1,0 +1,449 @@
+//! Tile 37: the rows behind the tiles (`view/interactions`, `view/messages`,
+//! `view/unit-of-work`). JSON answers hold at most 1,000 rows; the CSV export
+//! streams up to 1,000,000 straight from the database cursor, so memory stays
+//! flat whatever the row count.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::csv::{push_field, record};
+use super::plan::containment_candidates;
+use super::request::{check_range, non_empty, DataCondition};
+use crate::domain::{
+    Channel, Context, Direction, InteractionState, OrderField, SortOrder, UnitOfWorkAction,
+};
+use crate::error::{ApiError, Result};
+use crate::ingest::events::Instant;
+
+/// Rows a JSON view answers at most.
+pub const JSON_ROWS: i64 = 1_000;
+/// Rows a CSV export streams at most.
+pub const EXPORT_ROWS: i64 = 1_000_000;
+
+/// Which rows a view lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewKind {
+    Interactions,
+    Messages,
+    UnitOfWork,
+}
+
+impl ViewKind {
+    pub const ALL: [ViewKind; 3] = [Self::Interactions, Self::Messages, Self::UnitOfWork];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Interactions => "view/interactions",
+            Self::Messages => "view/messages",
+            Self::UnitOfWork => "view/unit-of-work",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Self::Interactions => "interaction_audits",
+            Self::Messages => "messages",
+            Self::UnitOfWork => "units_of_work",
+        }
+    }
+
+    fn contexts(self) -> &'static [Context] {
+        match self {
+            Self::Interactions => &[Context::Data, Context::Queue, Context::User],
+            Self::Messages => &[Context::Account, Context::Queue, Context::User],
+            Self::UnitOfWork => &[Context::Queue, Context::User],
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Interactions => {
+                "The state audits a state tile counts (one row per matching audit; the same \
+                 interaction may appear several times). `filters` holds the tile's flattened \
+                 request: `from`, `to`, `newState`, `oldState`, `channels`, `queues`, `data`, \
+                 `userIds`. Contexts: Data, Queue, User."
+            }
+            Self::Messages => {
+                "The messages a message tile counts. `filters`: `from`, `to`, `direction`, \
+                 `channels`, `queues`, `accounts`, `userIds`, `data`. Contexts: Account, Queue, User."
+            }
+            Self::UnitOfWork => {
+                "The unit-of-work audits an advisor-actions tile counts. `filters`: `from`, `to`, \
+                 `action`, `userIds`, `channels`, `queues`, `data`. Contexts: Queue, User."
+            }
+        }
+    }
+}
+
+/// `filters` of a view: the flattened request of the matching tile.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewFilters {
+    #[schema(value_type = String, format = DateTime)]
+    pub from: Instant,
+    #[schema(value_type = String, format = DateTime)]
+    pub to: Instant,
+    pub channels: Option<Vec<Channel>>,
+    pub queues: Option<Vec<Uuid>>,
+    pub data: Option<Vec<DataCondition>>,
+    pub new_state: Option<Vec<InteractionState>>,
+    pub old_state: Option<Vec<InteractionState>>,
+    pub user_ids: Option<Vec<Uuid>>,
+    pub accounts: Option<Vec<Uuid>>,
+    pub direction: Option<Direction>,
+    pub action: Option<UnitOfWorkAction>,
+}
+
+/// The body of a view request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewBody {
+    pub filters: ViewFilters,
+    /// Default `Ascending`.
+    pub order_by: Option<SortOrder>,
+    /// Default `Timestamp`.
+    pub order_by_field: Option<OrderField>,
+    pub contexts: Option<Vec<Context>>,
+}
+
+/// A validated view request, owning everything its query binds.
+#[derive(Debug, Clone)]
+pub struct ViewQuery {
+    kind: ViewKind,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    filters: RowFilters,
+    order: SortOrder,
+    field: OrderField,
+    contexts: Vec<Context>,
+}
+
+#[derive(Debug, Clone)]
+struct RowFilters {
+    channels: Option<Vec<String>>,
+    queues: Option<Vec<Uuid>>,
+    data: Vec<DataCondition>,
+    new_states: Option<Vec<String>>,
+    old_states: Option<Vec<String>>,
+    users: Option<Vec<Uuid>>,
+    accounts: Option<Vec<Uuid>>,
+    direction: Option<Direction>,
+    action: Option<UnitOfWorkAction>,
+}
+
+impl ViewQuery {
+    pub fn from_body(kind: ViewKind, body: ViewBody) -> Result<Self> {
+        let f = body.filters;
+        check_range(f.from.0, f.to.0, None)?;
+        let contexts = body.contexts.unwrap_or_default();
+        if let Some(bad) = contexts.iter().find(|c| !kind.contexts().contains(c)) {
+            return Err(ApiError::unprocessable(
+                "contexts",
+                format!(
+                    "{bad} is not a context of {}; valid: {}",
+                    kind.path(),
+                    kind.contexts()
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let names = |list: Option<Vec<InteractionState>>| {
+            non_empty(list).map(|l| l.iter().map(|s| s.as_str().to_owned()).collect())
+        };
+        Ok(Self {
+            kind,
+            from: f.from.0,
+            to: f.to.0,
+            filters: RowFilters {
+                channels: non_empty(f.channels)
+                    .map(|l| l.iter().map(|c| c.as_str().to_owned()).collect()),
+                queues: non_empty(f.queues),
+                data: f.data.unwrap_or_default(),
+                new_states: names(f.new_state),
+                old_states: names(f.old_state),
+                users: non_empty(f.user_ids),
+                accounts: non_empty(f.accounts),
+                direction: f.direction,
+                action: f.action,
+            },
+            order: body.order_by.unwrap_or(SortOrder::Ascending),
+            field: body.order_by_field.unwrap_or(OrderField::Timestamp),
+            contexts,
+        })
+    }
+
+    /// The one statement of the view, newest or oldest first.
+    fn sql(&self, tenant_id: Uuid, limit: i64) -> QueryBuilder<'_, Postgres> {
+        let mut qb = QueryBuilder::new("select s.interaction_id, ");
+        // Messages and units of work carry no reference: take the
+        // interaction's latest.
+        match self.kind {
+            ViewKind::Interactions => qb.push("s.reference"),
+            _ => qb.push(
+                "(select a.reference from interaction_audits a where a.tenant_id = s.tenant_id \
+                 and a.interaction_id = s.interaction_id order by a.occurred_at desc limit 1) as reference",
+            ),
+        };
+        qb.push(
+            ", s.channel, s.occurred_at, s.queue_id, dq.name as queue_name, s.user_id, \
+                 trim(du.first_name || ' ' || du.last_name) as user_name",
+        );
+        match self.kind {
+            ViewKind::Messages => qb.push(", s.account_id, da.name as account_name"),
+            _ => qb.push(", null::uuid as account_id, null::text as account_name"),
+        };
+        qb.push(", s.data from ").push(self.kind.table()).push(" s");
+        qb.push(" left join directory_queues dq on dq.tenant_id = s.tenant_id and dq.queue_id = s.queue_id");
+        qb.push(" left join directory_users du on du.tenant_id = s.tenant_id and du.user_id = s.user_id");
+        if self.kind == ViewKind::Messages {
+            qb.push(" left join directory_accounts da on da.tenant_id = s.tenant_id and da.account_id = s.account_id");
+        }
+        qb.push(" where s.tenant_id = ").push_bind(tenant_id);
+        qb.push(" and s.occurred_at >= ").push_bind(self.from);
+        qb.push(" and s.occurred_at < ").push_bind(self.to);
+        let f = &self.filters;
+        if let Some(channels) = &f.channels {
+            qb.push(" and s.channel = any(")
+                .push_bind(channels.clone())
+                .push("::text[])");
+        }
+        if let Some(queues) = &f.queues {
+            qb.push(" and s.queue_id = any(")
+                .push_bind(queues.clone())
+                .push("::uuid[])");
+        }
+        if let Some(users) = &f.users {
+            qb.push(" and s.user_id = any(")
+                .push_bind(users.clone())
+                .push("::uuid[])");
+        }
+        for condition in &f.data {
+            qb.push(" and s.data @> any(")
+                .push_bind(containment_candidates(condition))
+                .push("::jsonb[])");
+        }
+        match self.kind {
+            ViewKind::Interactions => {
+                if let Some(new) = &f.new_states {
+                    qb.push(" and s.new_state = any(")
+                        .push_bind(new.clone())
+                        .push("::text[])");
+                }
+                if let Some(old) = &f.old_states {
+                    qb.push(" and s.old_state = any(")
+                        .push_bind(old.clone())
+                        .push("::text[])");
+                }
+            }
+            ViewKind::Messages => {
+                if let Some(direction) = f.direction {
+                    qb.push(" and s.direction = ").push_bind(direction.as_str());
+                }
+                if let Some(accounts) = &f.accounts {
+                    qb.push(" and s.account_id = any(")
+                        .push_bind(accounts.clone())
+                        .push("::uuid[])");
+                }
+            }
+            ViewKind::UnitOfWork => {
+                if let Some(action) = f.action {
+                    qb.push(match action {
+                        UnitOfWorkAction::Closed => " and s.closed > 0",
+                        UnitOfWorkAction::Message => " and s.messages > 0",
+                        UnitOfWorkAction::Data => " and s.data_changes > 0",
+                        UnitOfWorkAction::Note => " and s.notes > 0",
+                        UnitOfWorkAction::None => {
+                            " and s.closed = 0 and s.messages = 0 and s.data_changes = 0 and s.notes = 0"
+                        }
+                        UnitOfWorkAction::Any => {
+                            " and (s.closed > 0 or s.messages > 0 or s.data_changes > 0 or s.notes > 0)"
+                        }
+                    });
+                }
+            }
+        }
+        let direction = match self.order {
+            SortOrder::Ascending => " asc",
+            SortOrder::Descending => " desc",
+        };
+        qb.push(" order by ");
+        if self.field == OrderField::Reference {
+            qb.push("reference").push(direction).push(", ");
+        }
+        qb.push("s.occurred_at")
+            .push(direction)
+            .push(", s.event_id")
+            .push(direction);
+        qb.push(" limit ").push_bind(limit);
+        qb
+    }
+}
+
+/// One row, decoded once for both renderers.
+struct ViewRow {
+    interaction_id: String,
+    reference: Option<String>,
+    channel: String,
+    timestamp: DateTime<Utc>,
+    queue: (Option<Uuid>, Option<String>),
+    user: (Option<Uuid>, Option<String>),
+    account: (Option<Uuid>, Option<String>),
+    data: Option<Value>,
+}
+
+impl ViewRow {
+    fn decode(row: &PgRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            interaction_id: row.try_get(0)?,
+            reference: row.try_get(1)?,
+            channel: row.try_get(2)?,
+            timestamp: row.try_get(3)?,
+            queue: (row.try_get(4)?, row.try_get(5)?),
+            user: (row.try_get(6)?, row.try_get(7)?),
+            account: (row.try_get(8)?, row.try_get(9)?),
+            data: row.try_get(10)?,
+        })
+    }
+
+    fn reference_context(pair: &(Option<Uuid>, Option<String>)) -> Value {
+        match pair {
+            (Some(id), name) => json!({"id": id, "name": name}),
+            (None, _) => Value::Null,
+        }
+    }
+
+    fn to_json(&self, query: &ViewQuery) -> Value {
+        let mut row = json!({
+            "interactionId": self.interaction_id,
+            "reference": self.reference,
+            "channel": self.channel,
+            "timestamp": self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
+        });
+        if !query.contexts.is_empty() {
+            let mut contexts = Map::new();
+            for context in &query.contexts {
+                let value = match context {
+                    Context::Queue => Self::reference_context(&self.queue),
+                    Context::User => Self::reference_context(&self.user),
+                    Context::Account => Self::reference_context(&self.account),
+                    Context::Data => self.data.clone().unwrap_or_else(|| json!([])),
+                };
+                contexts.insert(context.as_str().to_owned(), value);
+            }
+            row["contexts"] = Value::Object(contexts);
+        }
+        row
+    }
+
+    fn push_csv(&self, query: &ViewQuery, out: &mut String) {
+        let timestamp = self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let mut fields: Vec<String> = vec![
+            self.interaction_id.clone(),
+            self.reference.clone().unwrap_or_default(),
+            self.channel.clone(),
+            timestamp,
+        ];
+        for context in &query.contexts {
+            let pair = match context {
+                Context::Queue => &self.queue,
+                Context::User => &self.user,
+                Context::Account => &self.account,
+                Context::Data => {
+                    fields.push(self.data.as_ref().map(Value::to_string).unwrap_or_default());
+                    continue;
+                }
+            };
+            fields.push(pair.0.map(|id| id.to_string()).unwrap_or_default());
+            fields.push(pair.1.clone().unwrap_or_default());
+        }
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_field(out, field);
+        }
+        out.push_str("\r\n");
+    }
+}
+
+fn csv_header(query: &ViewQuery) -> String {
+    let mut header = vec!["interactionId", "reference", "channel", "timestamp"];
+    for context in &query.contexts {
+        header.extend(match context {
+            Context::Queue => ["queueId", "queueName"].as_slice(),
+            Context::User => ["userId", "userName"].as_slice(),
+            Context::Account => ["accountId", "accountName"].as_slice(),
+            Context::Data => ["data"].as_slice(),
+        });
+    }
+    record(&header)
+}
+
+/// The JSON answer: `{"rows": [...]}`, at most [`JSON_ROWS`].
+pub async fn json_rows(pool: &PgPool, tenant_id: Uuid, query: &ViewQuery) -> Result<Value> {
+    let rows = query
+        .sql(tenant_id, JSON_ROWS)
+        .build()
+        .fetch_all(pool)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(ViewRow::decode(row)?.to_json(query));
+    }
+    Ok(json!({ "rows": out }))
+}
+
+/// The CSV export, streamed in chunks of about 64 KiB from the cursor.
+pub fn csv_stream(pool: PgPool, tenant_id: Uuid, query: ViewQuery) -> Response {
+    let filename = query.kind.path().replace('/', "-");
+    let query = Arc::new(query);
+    let stream = async_stream::stream! {
+        yield Ok::<Bytes, std::io::Error>(Bytes::from(csv_header(&query)));
+        let mut qb = query.sql(tenant_id, EXPORT_ROWS);
+        let mut rows = qb.build().fetch(&pool);
+        let mut chunk = String::with_capacity(72 * 1024);
+        while let Some(row) = rows.next().await {
+            let row = match row.and_then(|r| ViewRow::decode(&r)) {
+                Ok(row) => row,
+                Err(e) => {
+                    // Headers are sent: the only honest signal left is a
+                    // broken stream.
+                    tracing::error!(error = ?e, "export stream failed");
+                    yield Err(std::io::Error::other("export failed"));
+                    break;
+                }
+            };
+            row.push_csv(&query, &mut chunk);
+            if chunk.len() >= 64 * 1024 {
+                yield Ok(Bytes::from(std::mem::replace(&mut chunk, String::with_capacity(72 * 1024))));
+            }
+        }
+        if !chunk.is_empty() {
+            yield Ok(Bytes::from(chunk));
+        }
+    };
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}.csv\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
