@@ -324,7 +324,11 @@ async fn ingest(args: &Args, client: &Client, base: &str, tokens: &[String]) -> 
     let url = format!("{base}/ingest/v1/events");
     let worker = || async {
         let mut inserted = 0u64;
-        while let Some(batch) = rx.lock().await.recv().await {
+        loop {
+            // Take the lock only to receive: held across the request, it
+            // would serialise the workers.
+            let next = rx.lock().await.recv().await;
+            let Some(batch) = next else { break };
             let response = (client.post(&url).bearer_auth(&tokens[batch.tenant]))
                 .header("content-type", "application/json")
                 .body(batch.body)

@@ -1,9 +1,9 @@
 -- 15-minute UTC rollups of the count families (state audits, messages):
 -- every current UTC offset is a multiple of 15 minutes, so calendar buckets
 -- of any zone are unions of these. One row per tenant × source × queue ×
--- key × bucket × old state, with a count per channel (Channel order of the
--- code: Email, SMS, Voice, WebChat, Facebook, Instagram, Twitter,
--- TrustPilot, WhatsApp, Telegram). queue_id is the nil UUID for the row of
+-- key × bucket × old state, with a count per channel in columns c1..c10
+-- (Channel order of the code: Email, SMS, Voice, WebChat, Facebook,
+-- Instagram, Twitter, TrustPilot, WhatsApp, Telegram). queue_id is the nil UUID for the row of
 -- all queues. Maintained in the ingest transaction, so always exact.
 create table count_rollups (
     tenant_id uuid not null,
@@ -14,31 +14,32 @@ create table count_rollups (
     k1 text not null,
     bucket timestamptz not null,
     k2 text not null,
-    counts bigint[] not null,
+    c1 bigint not null default 0,
+    c2 bigint not null default 0,
+    c3 bigint not null default 0,
+    c4 bigint not null default 0,
+    c5 bigint not null default 0,
+    c6 bigint not null default 0,
+    c7 bigint not null default 0,
+    c8 bigint not null default 0,
+    c9 bigint not null default 0,
+    c10 bigint not null default 0,
     primary key (tenant_id, source, queue_id, k1, bucket, k2)
 );
 
-insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, counts)
+insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10)
 select a.tenant_id, 1, q.queue_id, a.new_state,
     date_bin('15 minutes', a.occurred_at, timestamptz '2000-01-01 00:00:00+00'), coalesce(a.old_state, ''),
-    array[count(*) filter (where a.channel = 'Email'), count(*) filter (where a.channel = 'SMS'),
-          count(*) filter (where a.channel = 'Voice'), count(*) filter (where a.channel = 'WebChat'),
-          count(*) filter (where a.channel = 'Facebook'), count(*) filter (where a.channel = 'Instagram'),
-          count(*) filter (where a.channel = 'Twitter'), count(*) filter (where a.channel = 'TrustPilot'),
-          count(*) filter (where a.channel = 'WhatsApp'), count(*) filter (where a.channel = 'Telegram')]::bigint[]
+    count(*) filter (where a.channel = 'Email'), count(*) filter (where a.channel = 'SMS'), count(*) filter (where a.channel = 'Voice'), count(*) filter (where a.channel = 'WebChat'), count(*) filter (where a.channel = 'Facebook'), count(*) filter (where a.channel = 'Instagram'), count(*) filter (where a.channel = 'Twitter'), count(*) filter (where a.channel = 'TrustPilot'), count(*) filter (where a.channel = 'WhatsApp'), count(*) filter (where a.channel = 'Telegram')
 from interaction_audits a
 cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (a.queue_id)) as q(queue_id)
 where q.queue_id is not null
 group by 1, 2, 3, 4, 5, 6;
 
-insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, counts)
+insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10)
 select m.tenant_id, 2, q.queue_id, m.direction,
     date_bin('15 minutes', m.occurred_at, timestamptz '2000-01-01 00:00:00+00'), '',
-    array[count(*) filter (where m.channel = 'Email'), count(*) filter (where m.channel = 'SMS'),
-          count(*) filter (where m.channel = 'Voice'), count(*) filter (where m.channel = 'WebChat'),
-          count(*) filter (where m.channel = 'Facebook'), count(*) filter (where m.channel = 'Instagram'),
-          count(*) filter (where m.channel = 'Twitter'), count(*) filter (where m.channel = 'TrustPilot'),
-          count(*) filter (where m.channel = 'WhatsApp'), count(*) filter (where m.channel = 'Telegram')]::bigint[]
+    count(*) filter (where m.channel = 'Email'), count(*) filter (where m.channel = 'SMS'), count(*) filter (where m.channel = 'Voice'), count(*) filter (where m.channel = 'WebChat'), count(*) filter (where m.channel = 'Facebook'), count(*) filter (where m.channel = 'Instagram'), count(*) filter (where m.channel = 'Twitter'), count(*) filter (where m.channel = 'TrustPilot'), count(*) filter (where m.channel = 'WhatsApp'), count(*) filter (where m.channel = 'Telegram')
 from messages m
 cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (m.queue_id)) as q(queue_id)
 where q.queue_id is not null

@@ -19,22 +19,29 @@ from unnest($2::text[]) as i
 /// "Entered state S" is the latest audit at or before the moment whose
 /// newState is S; ties on the instant are ordered by event id.
 const QUEUE_AND_IVR_TIMES: &str = r#"
-update interaction_audits a set
-    queue_seconds = case when a.old_state = 'Queued' and a.new_state = 'Assigned' then (
-        select extract(epoch from a.occurred_at - q.occurred_at)::float8
-        from interaction_audits q
-        where q.tenant_id = a.tenant_id and q.interaction_id = a.interaction_id
-          and q.new_state = 'Queued' and (q.occurred_at, q.event_id) < (a.occurred_at, a.event_id)
-        order by q.occurred_at desc, q.event_id desc limit 1) end,
-    ivr_seconds = case when a.old_state = 'Automation' and a.new_state in ('Closed', 'Assigned', 'Queued') then (
-        select extract(epoch from a.occurred_at - q.occurred_at)::float8
-        from interaction_audits q
-        where q.tenant_id = a.tenant_id and q.interaction_id = a.interaction_id
-          and q.new_state = 'Automation' and (q.occurred_at, q.event_id) < (a.occurred_at, a.event_id)
-        order by q.occurred_at desc, q.event_id desc limit 1) end
-where a.tenant_id = $1 and a.interaction_id = any($2)
-  and ((a.old_state = 'Queued' and a.new_state = 'Assigned')
-    or (a.old_state = 'Automation' and a.new_state in ('Closed', 'Assigned', 'Queued')))
+with computed as (
+    select a.event_id,
+        case when a.old_state = 'Queued' and a.new_state = 'Assigned' then (
+            select extract(epoch from a.occurred_at - q.occurred_at)::float8
+            from interaction_audits q
+            where q.tenant_id = a.tenant_id and q.interaction_id = a.interaction_id
+              and q.new_state = 'Queued' and (q.occurred_at, q.event_id) < (a.occurred_at, a.event_id)
+            order by q.occurred_at desc, q.event_id desc limit 1) end as queue_seconds,
+        case when a.old_state = 'Automation' and a.new_state in ('Closed', 'Assigned', 'Queued') then (
+            select extract(epoch from a.occurred_at - q.occurred_at)::float8
+            from interaction_audits q
+            where q.tenant_id = a.tenant_id and q.interaction_id = a.interaction_id
+              and q.new_state = 'Automation' and (q.occurred_at, q.event_id) < (a.occurred_at, a.event_id)
+            order by q.occurred_at desc, q.event_id desc limit 1) end as ivr_seconds
+    from interaction_audits a
+    where a.tenant_id = $1 and a.interaction_id = any($2)
+      and ((a.old_state = 'Queued' and a.new_state = 'Assigned')
+        or (a.old_state = 'Automation' and a.new_state in ('Closed', 'Assigned', 'Queued')))
+)
+update interaction_audits a set queue_seconds = c.queue_seconds, ivr_seconds = c.ivr_seconds
+from computed c
+where a.tenant_id = $1 and a.event_id = c.event_id
+  and (a.queue_seconds is distinct from c.queue_seconds or a.ivr_seconds is distinct from c.ivr_seconds)
 "#;
 
 /// Messages of an interaction in order (instant, then event id). A message

@@ -13,22 +13,24 @@ use super::events::ValidEvent;
 use crate::domain::Channel;
 
 /// The batch statement with the rollup expressions filled in: a count per
-/// channel in [`Channel::ALL`] order (closed values, not user input), and
-/// element-wise addition of two such arrays.
+/// channel in [`Channel::ALL`] order into columns `c1..c10` (closed values,
+/// not user input), added to the stored counts on conflict.
 static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
+    let columns: Vec<String> = (1..=Channel::ALL.len()).map(|i| format!("c{i}")).collect();
     let counts: Vec<String> = Channel::ALL
         .iter()
         .map(|c| format!("count(*) filter (where a.channel = '{}')", c.as_str()))
         .collect();
+    let additions: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = count_rollups.{c} + excluded.{c}"))
+        .collect();
     INSERT_BATCH_TEMPLATE
+        .replace("COUNT_COLUMNS", &columns.join(", "))
+        .replace("CHANNEL_COUNTS", &counts.join(", "))
         .replace(
-            "CHANNEL_COUNTS",
-            &format!("array[{}]::bigint[]", counts.join(", ")),
-        )
-        .replace(
-            "ADD_COUNTS",
-            "array(select x + y from unnest(count_rollups.counts, excluded.counts) \
-             with ordinality as t(x, y, i) order by i)",
+            "set counts = ADD_COUNTS",
+            &format!("set {}", additions.join(", ")),
         )
 });
 
@@ -38,17 +40,25 @@ pub struct Stored {
     pub inserted: u64,
 }
 
-/// Inserts the raw events (skipping ids already stored) and, in the same
-/// statement, projects each newly inserted event into its typed table.
+/// Records each event id (skipping ids already stored) and, in the same
+/// statement, projects each newly recorded event into its typed table, which
+/// keeps every field of its kind. The verbatim payload is kept only for
+/// directory events, whose tables hold just the latest description.
 /// Directory rows keep the description with the latest `occurredAt`
 /// (ties: the greater event id), whatever the arrival order.
 const INSERT_BATCH_TEMPLATE: &str = r#"
-with ins as (
-    insert into events (tenant_id, event_id, event_type, occurred_at, payload)
-    select $1, t.id, t.kind, t.at, t.payload
+with input as (
+    select t.id, t.kind, t.at, t.payload
     from unnest($2::text[], $3::text[], $4::timestamptz[], $5::jsonb[]) as t(id, kind, at, payload)
+), stored as (
+    insert into events (tenant_id, event_id, event_type, occurred_at, payload)
+    select $1, id, kind, at, case when kind like 'directory.%' then payload end
+    from input
     on conflict (tenant_id, event_id) do nothing
-    returning event_id, event_type, occurred_at, payload
+    returning event_id
+), ins as (
+    select i.id as event_id, i.kind as event_type, i.at as occurred_at, i.payload
+    from input i join stored s on s.event_id = i.id
 ), audits as (
     insert into interaction_audits (tenant_id, event_id, interaction_id, reference, channel,
         old_state, new_state, queue_id, user_id, occurred_at, data)
@@ -58,7 +68,7 @@ with ins as (
     from ins where event_type = 'interaction.state_changed'
     returning occurred_at, new_state, old_state, channel, queue_id
 ), audit_rollups as (
-    insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, counts)
+    insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, COUNT_COLUMNS)
     select $1, 1, q.queue_id, a.new_state, date_bin('15 minutes', a.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
         coalesce(a.old_state, ''), CHANNEL_COUNTS
     from audits a
@@ -79,7 +89,7 @@ with ins as (
     from ins where event_type = 'message.created'
     returning occurred_at, direction, channel, queue_id
 ), message_rollups as (
-    insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, counts)
+    insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, COUNT_COLUMNS)
     select $1, 2, q.queue_id, a.direction, date_bin('15 minutes', a.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
         '', CHANNEL_COUNTS
     from msgs a

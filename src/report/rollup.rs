@@ -70,7 +70,7 @@ pub async fn fetch(
     }
     qb.push(" as bucket");
     for i in 1..=Channel::ALL.len() {
-        qb.push(format_args!(", sum(r.counts[{i}])::bigint as c{i}"));
+        qb.push(format_args!(", sum(r.c{i})::bigint as c{i}"));
     }
     qb.push(" from count_rollups r where r.tenant_id = ")
         .push_bind(tenant_id);
