@@ -198,18 +198,37 @@ impl ViewQuery {
                  and a.interaction_id = s.interaction_id order by a.occurred_at desc limit 1) as reference",
             ),
         };
-        qb.push(
-            ", s.channel, s.occurred_at, s.queue_id, dq.name as queue_name, s.user_id, \
-                 trim(du.first_name || ' ' || du.last_name) as user_name",
-        );
-        match self.kind {
-            ViewKind::Messages => qb.push(", s.account_id, da.name as account_name"),
-            _ => qb.push(", null::uuid as account_id, null::text as account_name"),
-        };
-        qb.push(", s.data from ").push(self.kind.table()).push(" s");
-        qb.push(" left join directory_queues dq on dq.tenant_id = s.tenant_id and dq.queue_id = s.queue_id");
-        qb.push(" left join directory_users du on du.tenant_id = s.tenant_id and du.user_id = s.user_id");
-        if self.kind == ViewKind::Messages {
+        // Directory joins only for the contexts asked for.
+        let queue = self.contexts.contains(&Context::Queue);
+        let user = self.contexts.contains(&Context::User);
+        let account = self.kind == ViewKind::Messages && self.contexts.contains(&Context::Account);
+        qb.push(", s.channel, s.occurred_at, s.queue_id");
+        qb.push(if queue { ", dq.name" } else { ", null::text" });
+        qb.push(", s.user_id");
+        qb.push(if user {
+            ", trim(du.first_name || ' ' || du.last_name)"
+        } else {
+            ", null::text"
+        });
+        qb.push(if self.kind == ViewKind::Messages {
+            ", s.account_id"
+        } else {
+            ", null::uuid"
+        });
+        qb.push(if account { ", da.name" } else { ", null::text" });
+        qb.push(if self.contexts.contains(&Context::Data) {
+            ", s.data"
+        } else {
+            ", null::jsonb"
+        });
+        qb.push(" from ").push(self.kind.table()).push(" s");
+        if queue {
+            qb.push(" left join directory_queues dq on dq.tenant_id = s.tenant_id and dq.queue_id = s.queue_id");
+        }
+        if user {
+            qb.push(" left join directory_users du on du.tenant_id = s.tenant_id and du.user_id = s.user_id");
+        }
+        if account {
             qb.push(" left join directory_accounts da on da.tenant_id = s.tenant_id and da.account_id = s.account_id");
         }
         qb.push(" where s.tenant_id = ").push_bind(tenant_id);
@@ -349,32 +368,35 @@ impl ViewRow {
         row
     }
 
+    /// Appends the row as one CSV record, straight into `out` (the export's
+    /// hot loop: no per-field allocation).
     fn push_csv(&self, query: &ViewQuery, out: &mut String) {
-        let timestamp = self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true);
-        let mut fields: Vec<String> = vec![
-            self.interaction_id.clone(),
-            self.reference.clone().unwrap_or_default(),
-            self.channel.clone(),
-            timestamp,
-        ];
+        use std::fmt::Write;
+        push_field(out, &self.interaction_id);
+        out.push(',');
+        push_field(out, self.reference.as_deref().unwrap_or_default());
+        out.push(',');
+        push_field(out, &self.channel);
+        out.push(',');
+        let _ = write!(out, "{}", self.timestamp.format("%Y-%m-%dT%H:%M:%S%.3fZ"));
         for context in &query.contexts {
-            let pair = match context {
+            out.push(',');
+            let (id, name) = match context {
                 Context::Queue => &self.queue,
                 Context::User => &self.user,
                 Context::Account => &self.account,
                 Context::Data => {
-                    fields.push(self.data.as_ref().map(Value::to_string).unwrap_or_default());
+                    if let Some(data) = &self.data {
+                        push_field(out, &data.to_string());
+                    }
                     continue;
                 }
             };
-            fields.push(pair.0.map(|id| id.to_string()).unwrap_or_default());
-            fields.push(pair.1.clone().unwrap_or_default());
-        }
-        for (i, field) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+            if let Some(id) = id {
+                let _ = write!(out, "{id}");
             }
-            push_field(out, field);
+            out.push(',');
+            push_field(out, name.as_deref().unwrap_or_default());
         }
         out.push_str("\r\n");
     }
