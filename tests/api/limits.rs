@@ -147,3 +147,56 @@ async fn rate_limit_headers_and_429_after_the_limit() {
     );
     assert_eq!(app.post_as(&colleague, path, &body()).await.status, 200);
 }
+
+#[tokio::test]
+async fn a_query_over_the_statement_timeout_is_503_problem_json() {
+    let app = TestApp::spawn().await;
+    let reason = "99999999-9999-4999-8999-999999999999";
+    let events: Vec<serde_json::Value> = (0..10_000)
+        .map(|i| {
+            let mut event = audit(
+                &format!("e{i}"),
+                &format!("i{i}"),
+                "2026-01-01T10:00:00Z",
+                Some("Queued"),
+                "Closed",
+            );
+            event["data"] = json!([{"id": reason, "values": [format!("v{}", i % 500)]}]);
+            event
+        })
+        .collect();
+    app.ingest(&serde_json::Value::Array(events)).await;
+    // The same database, served with a 1 ms statement timeout.
+    let mut config = (*app.state.config).clone();
+    config.statement_timeout = Duration::from_millis(1);
+    let pool = cx_reporting::state::connect(&config).await.expect("pool");
+    let strict = cx_reporting::app(cx_reporting::AppState::new(pool, config));
+    let values: Vec<String> = (0..50).map(|i| format!("v{i}")).collect();
+    let body = json!({"newState": ["Closed"], "data": {"id": reason, "values": values},
+        "filters": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "data": [{"id": reason}]}});
+    let request = axum::http::Request::post("/reporting/v1.2/interactions/state/count/by-data")
+        .header("authorization", format!("Bearer {}", app.tenant.token))
+        .body(axum::body::Body::from(
+            serde_json::to_vec(&body).expect("json"),
+        ))
+        .expect("request");
+    let response = tower::ServiceExt::oneshot(strict, request)
+        .await
+        .expect("response");
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let problem: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("statement timeout"),
+        "{problem}"
+    );
+}
