@@ -27,12 +27,19 @@ static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
         .collect();
     INSERT_BATCH_TEMPLATE
         .replace("COUNT_COLUMNS", &columns.join(", "))
+        .replace("GRAINS", GRAINS)
         .replace("CHANNEL_COUNTS", &counts.join(", "))
         .replace(
             "set counts = ADD_COUNTS",
             &format!("set {}", additions.join(", ")),
         )
 });
+
+/// The rollup grains: 0 = 15 minutes, 1 = hour, 2 = day (see
+/// `report::rollup`).
+const GRAINS: &str =
+    "(values (0::smallint, interval '15 minutes'), (1::smallint, interval '1 hour'), \
+     (2::smallint, interval '1 day')) as g(grain, width)";
 
 /// What storing a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,15 +75,17 @@ with input as (
     from ins where event_type = 'interaction.state_changed'
     returning occurred_at, new_state, old_state, channel, queue_id
 ), audit_rollups as (
-    insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, COUNT_COLUMNS)
-    select $1, 1, q.queue_id, a.new_state, date_bin('15 minutes', a.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
+    insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, COUNT_COLUMNS)
+    select $1, 1, q.queue_id, a.new_state, g.grain,
+        date_bin(g.width, a.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
         coalesce(a.old_state, ''), CHANNEL_COUNTS
     from audits a
     cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (a.queue_id)) as q(queue_id)
+    cross join GRAINS
     where q.queue_id is not null
-    group by 1, 2, 3, 4, 5, 6
-    order by 3, 4, 5, 6
-    on conflict (tenant_id, source, queue_id, k1, bucket, k2) do update set counts = ADD_COUNTS
+    group by 1, 2, 3, 4, 5, 6, 7
+    order by 3, 4, 5, 6, 7
+    on conflict (tenant_id, source, queue_id, k1, grain, bucket, k2) do update set counts = ADD_COUNTS
 ), msgs as (
     insert into messages (tenant_id, event_id, interaction_id, conversation_id, direction, automated,
         channel, queue_id, account_id, user_id, content_type, from_address, to_address, keyword,
@@ -89,15 +98,17 @@ with input as (
     from ins where event_type = 'message.created'
     returning occurred_at, direction, channel, queue_id
 ), message_rollups as (
-    insert into count_rollups (tenant_id, source, queue_id, k1, bucket, k2, COUNT_COLUMNS)
-    select $1, 2, q.queue_id, a.direction, date_bin('15 minutes', a.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
+    insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, COUNT_COLUMNS)
+    select $1, 2, q.queue_id, a.direction, g.grain,
+        date_bin(g.width, a.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
         '', CHANNEL_COUNTS
     from msgs a
     cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (a.queue_id)) as q(queue_id)
+    cross join GRAINS
     where q.queue_id is not null
-    group by 1, 2, 3, 4, 5, 6
-    order by 3, 4, 5, 6
-    on conflict (tenant_id, source, queue_id, k1, bucket, k2) do update set counts = ADD_COUNTS
+    group by 1, 2, 3, 4, 5, 6, 7
+    order by 3, 4, 5, 6, 7
+    on conflict (tenant_id, source, queue_id, k1, grain, bucket, k2) do update set counts = ADD_COUNTS
 ), convs as (
     insert into conversation_events (tenant_id, event_id, conversation_id, kind, interaction_id,
         channel, account_id, queue_id, user_id, direction, initiation_method, ended_by, occurred_at, data)

@@ -3,7 +3,7 @@
 //! when the request allows it; the planner falls back to raw rows otherwise.
 //! Both paths give identical answers (tested by comparing them).
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, TimeZone, Timelike, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
@@ -41,6 +41,77 @@ pub fn eligible(family: Family, query: &ReportQuery, bounds: Option<&[DateTime<U
         && bounds.is_none_or(|b| b.iter().all(|t| aligned(*t)))
 }
 
+const HOUR: i64 = 3600;
+const DAY: i64 = 86_400;
+
+fn floor_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    Utc.timestamp_opt(secs - secs.rem_euclid(unit), 0)
+        .single()
+        .unwrap_or(t)
+}
+
+fn ceil_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
+    let floor = floor_to(t, unit);
+    if floor == t {
+        t
+    } else {
+        floor + chrono::Duration::seconds(unit)
+    }
+}
+
+/// A part of the range read at one grain: (grain, start, end), with grain
+/// 0 = 15 minutes, 1 = hour, 2 = day, as stored by the ingest step.
+type Segment = (i16, DateTime<Utc>, DateTime<Utc>);
+
+/// Splits `[s, e)` (on quarter hours) into whole UTC days, then whole hours,
+/// then quarter hours at the edges: the fewest rollup rows that cover it.
+fn split(s: DateTime<Utc>, e: DateTime<Utc>, unit: i64, out: &mut Vec<Segment>) {
+    if s >= e {
+        return;
+    }
+    let grain = match unit {
+        DAY => 2,
+        HOUR => 1,
+        _ => 0,
+    };
+    let (inner_start, inner_end) = (ceil_to(s, unit), floor_to(e, unit));
+    if grain == 0 || inner_start >= inner_end {
+        match unit {
+            DAY => split(s, e, HOUR, out),
+            HOUR => split(s, e, ROLLUP_SECONDS, out),
+            _ => out.push((0, s, e)),
+        }
+        return;
+    }
+    let finer = if unit == DAY { HOUR } else { ROLLUP_SECONDS };
+    split(s, inner_start, finer, out);
+    out.push((grain, inner_start, inner_end));
+    split(inner_end, e, finer, out);
+}
+
+/// The segments of a request: each bucket (or the whole range) clipped to
+/// `[from, to)` and split by [`split`]. No rollup row lies in two segments,
+/// and every segment lies in one bucket.
+pub fn segments(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    bounds: Option<&[DateTime<Utc>]>,
+) -> Vec<Segment> {
+    let ranges: Vec<(DateTime<Utc>, DateTime<Utc>)> = match bounds {
+        Some(bounds) => bounds
+            .windows(2)
+            .map(|w| (w[0].max(from), w[1].min(to)))
+            .collect(),
+        None => vec![(from, to)],
+    };
+    let mut out = Vec::new();
+    for (s, e) in ranges {
+        split(s, e, DAY, &mut out);
+    }
+    out
+}
+
 /// Rows of (group key, bucket index, value), as the raw path yields them.
 pub async fn fetch(
     pool: &PgPool,
@@ -55,6 +126,8 @@ pub async fn fetch(
             ..
         }
     );
+    let bounds_ref = bounds.clone();
+    let bounds_ref = bounds_ref.as_deref();
     let mut qb = QueryBuilder::<Postgres>::new("select ");
     qb.push(if by_queue { "r.queue_id::text" } else { "''" });
     qb.push(" as key, ");
@@ -72,8 +145,22 @@ pub async fn fetch(
     for i in 1..=Channel::ALL.len() {
         qb.push(format_args!(", sum(r.c{i})::bigint as c{i}"));
     }
-    qb.push(" from count_rollups r where r.tenant_id = ")
-        .push_bind(tenant_id);
+    // Each segment is read at its own grain; together they tile the range.
+    let segments = segments(query.from, query.to, bounds_ref);
+    let grains: Vec<i16> = segments.iter().map(|s| s.0).collect();
+    let starts: Vec<DateTime<Utc>> = segments.iter().map(|s| s.1).collect();
+    let ends: Vec<DateTime<Utc>> = segments.iter().map(|s| s.2).collect();
+    qb.push(" from unnest(")
+        .push_bind(grains)
+        .push("::smallint[], ")
+        .push_bind(starts)
+        .push("::timestamptz[], ")
+        .push_bind(ends)
+        .push("::timestamptz[]) as seg(grain, s, e)");
+    qb.push(
+        " join count_rollups r on r.grain = seg.grain and r.bucket >= seg.s and r.bucket < seg.e",
+    );
+    qb.push(" where r.tenant_id = ").push_bind(tenant_id);
     match &query.params {
         Params::State {
             new_states,
@@ -115,8 +202,6 @@ pub async fn fetch(
     qb.push(" and r.queue_id = any(")
         .push_bind(queues)
         .push("::uuid[])");
-    qb.push(" and r.bucket >= ").push_bind(query.from);
-    qb.push(" and r.bucket < ").push_bind(query.to);
     qb.push(" group by 1, 2");
     let rows = qb.build().fetch_all(pool).await?;
 
@@ -161,4 +246,35 @@ pub async fn fetch(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Segments tile the range exactly, each on its grain's boundaries.
+        #[test]
+        fn segments_tile_the_range(start in 0i64..200_000, quarters in 1i64..5_000, cut in 1i64..200) {
+            let base = Utc.timestamp_opt(1_767_225_600, 0).single().expect("t");
+            let from = base + chrono::Duration::seconds(start * ROLLUP_SECONDS);
+            let to = from + chrono::Duration::seconds(quarters * ROLLUP_SECONDS);
+            let middle = from + chrono::Duration::seconds((cut % quarters) * ROLLUP_SECONDS);
+            let bounds = [from - chrono::Duration::hours(1), middle, to + chrono::Duration::hours(1)];
+            for bounds in [None, Some(&bounds[..])] {
+                let list = segments(from, to, bounds);
+                let mut at = from;
+                for (grain, s, e) in &list {
+                    prop_assert_eq!(*s, at);
+                    prop_assert!(s < e);
+                    let unit = [ROLLUP_SECONDS, HOUR, DAY][*grain as usize];
+                    prop_assert_eq!(floor_to(*s, unit), *s);
+                    prop_assert_eq!(floor_to(*e, unit), *e);
+                    at = *e;
+                }
+                prop_assert_eq!(at, to);
+            }
+        }
+    }
 }

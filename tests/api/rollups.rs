@@ -76,7 +76,7 @@ fn question() -> impl Strategy<Value = (String, Value)> {
         prop::sample::select(vec!["Hour", "Day", "Week", "Month"]),
         // Start: quarter hours (rollup-aligned) or odd minutes (raw).
         (0i64..(2 * 24 * 4), any::<bool>()),
-        1i64..(24 * 4),
+        1i64..(3 * 24 * 4),
         any::<bool>(),
         any::<bool>(),
     )
@@ -84,6 +84,13 @@ fn question() -> impl Strategy<Value = (String, Value)> {
             |(tile, zone, group_by, (start, odd), length, channel_filter, queue_filter)| {
                 let base = chrono::DateTime::parse_from_rfc3339("2026-03-28T00:00:00Z").expect("t");
                 let from = base + chrono::Duration::minutes(start * 15 + if odd { 7 } else { 0 });
+                // Up to 3 days, so whole UTC days and hours are read at their grain;
+                // Hour buckets stay within their 24-hour limit.
+                let length = if group_by == "Hour" {
+                    length % (24 * 4) + 1
+                } else {
+                    length
+                };
                 let to = from + chrono::Duration::minutes(length * 15);
                 let mut filters = json!({"from": from.to_rfc3339(), "to": to.to_rfc3339()});
                 if tile.contains("by-date") {
