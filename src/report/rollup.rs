@@ -157,10 +157,18 @@ pub async fn fetch(
         .push("::timestamptz[], ")
         .push_bind(ends)
         .push("::timestamptz[]) as seg(grain, s, e)");
-    qb.push(
-        " join count_rollups r on r.grain = seg.grain and r.bucket >= seg.s and r.bucket < seg.e",
-    );
-    qb.push(" where r.tenant_id = ").push_bind(tenant_id);
+    // A lateral subquery per segment, fenced by `offset 0` so the planner
+    // cannot flatten it into a join: each segment is one index range scan.
+    let columns: Vec<String> = (1..=Channel::ALL.len())
+        .map(|i| format!("r.c{i}"))
+        .collect();
+    qb.push(" cross join lateral (select r.queue_id, r.bucket, ")
+        .push(columns.join(", "))
+        .push(
+            " from count_rollups r where r.grain = seg.grain and r.bucket >= seg.s \
+             and r.bucket < seg.e and r.tenant_id = ",
+        )
+        .push_bind(tenant_id);
     match &query.params {
         Params::State {
             new_states,
@@ -202,7 +210,7 @@ pub async fn fetch(
     qb.push(" and r.queue_id = any(")
         .push_bind(queues)
         .push("::uuid[])");
-    qb.push(" group by 1, 2");
+    qb.push(" offset 0) r group by 1, 2");
     let rows = qb.build().fetch_all(pool).await?;
 
     // Channels counted: the filter's, or all of them.
