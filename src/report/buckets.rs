@@ -79,13 +79,19 @@ fn bucket_end(granularity: Granularity, tz: Tz, start: DateTime<Utc>) -> DateTim
     match granularity {
         Granularity::Hour => {
             // The next instant on a local hour: an hour of elapsed time later
-            // for whole-hour offset changes, re-aligned for the others.
+            // for whole-hour offset changes; for a 30-minute change (Lord
+            // Howe) the hour that straddles it, if it ends on a local hour,
+            // else a plain hour of elapsed time.
             let next = start + Duration::hours(1);
+            let on_the_hour = |t: DateTime<Utc>| {
+                let local = t.with_timezone(&tz);
+                local.minute() == 0 && local.second() == 0
+            };
             let aligned = hour_start(tz, next);
-            if aligned > start {
-                aligned
-            } else {
+            if on_the_hour(next) || aligned <= start || !on_the_hour(aligned) {
                 next
+            } else {
+                aligned
             }
         }
         _ => {
@@ -198,6 +204,22 @@ mod tests {
         );
         assert_eq!(months.len(), 3);
         assert_eq!(months[1].start, utc("2026-01-31T18:30:00Z"));
+    }
+
+    #[test]
+    fn lord_howe_half_hour_shift_keeps_the_range_inside_its_hours() {
+        // 2024-10-06 02:00 +10:30 becomes 02:30 +11:00: the hour from 01:00
+        // lasts until 02:30 local.
+        let tz: Tz = "Australia/Lord_Howe".parse().expect("zone");
+        let from = utc("2024-10-05T15:00:00Z");
+        let hours = buckets(Granularity::Hour, tz, from, from + Duration::minutes(1));
+        assert_eq!(
+            hours,
+            vec![Bucket {
+                start: utc("2024-10-05T14:30:00Z"),
+                end: utc("2024-10-05T15:30:00Z")
+            }]
+        );
     }
 
     proptest! {

@@ -379,7 +379,14 @@ fn build_sql<'a>(
         }
         _ => {}
     }
-    qb.push(" group by 1, 2");
+    // Group by the column itself (uuid compares faster than its text).
+    match dimension {
+        Dimension::Total => qb.push(" group by 2"),
+        _ => qb
+            .push(" group by ")
+            .push(src.key_column(dimension))
+            .push(", 2"),
+    };
     qb
 }
 
