@@ -221,22 +221,46 @@ fn tile_operation(tile: &Tile, export: bool) -> utoipa::openapi::path::Operation
             )
             .build()
     };
-    let operation_id = format!("{}{}", if export { "export/" } else { "" }, path);
-    OperationBuilder::new()
-        .summary(Some(format!(
+    reporting_operation(
+        format!(
             "{}{}",
             tile.family.summary(),
             if export { " (CSV)" } else { "" }
-        )))
+        ),
+        description,
+        format!("{}{}", if export { "export/" } else { "" }, path),
+        if export { "export" } else { tile.family.tag() },
+        "ReportBody",
+        ok,
+        export,
+        "range, empty list",
+    )
+}
+
+/// What every reporting operation shares: a JSON body, the bearer scheme,
+/// and the error answers (404 for a wrong Accept on exports only).
+#[allow(clippy::too_many_arguments)]
+fn reporting_operation(
+    summary: String,
+    description: String,
+    operation_id: String,
+    tag: &str,
+    body_schema: &str,
+    ok: utoipa::openapi::Response,
+    export: bool,
+    unanswerable: &str,
+) -> utoipa::openapi::path::Operation {
+    let mut operation = OperationBuilder::new()
+        .summary(Some(summary))
         .description(Some(description))
         .operation_id(Some(operation_id))
-        .tag(if export { "export" } else { tile.family.tag() })
+        .tag(tag)
         .request_body(Some(
             RequestBodyBuilder::new()
                 .content(
                     "application/json",
                     ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("ReportBody")))
+                        .schema(Some(Ref::from_schema_name(body_schema)))
                         .build(),
                 )
                 .required(Some(Required::True))
@@ -250,14 +274,17 @@ fn tile_operation(tile: &Tile, export: bool) -> utoipa::openapi::path::Operation
             problem_response("The token lacks the Analytics role"),
         )
         .response(
-            "404",
-            problem_response("Export only: an Accept other than absent, */* or text/csv"),
-        )
-        .response(
             "422",
-            problem_response("The request cannot be answered (range, empty list)"),
+            problem_response(&format!("The request cannot be answered ({unanswerable})")),
         )
-        .response("429", problem_response("Rate limited; see Retry-After"))
+        .response("429", problem_response("Rate limited; see Retry-After"));
+    if export {
+        operation = operation.response(
+            "404",
+            problem_response("An Accept other than absent, */* or text/csv"),
+        );
+    }
+    operation
         .securities(Some([SecurityRequirement::new(
             "bearer",
             Vec::<String>::new(),
@@ -285,51 +312,24 @@ fn view_operation(kind: ViewKind, export: bool) -> utoipa::openapi::path::Operat
             .content("application/json", ContentBuilder::new().build())
             .build()
     };
-    OperationBuilder::new()
-        .summary(Some(format!(
+    reporting_operation(
+        format!(
             "Rows behind the tiles: {}{}",
             kind.path(),
             if export { " (CSV)" } else { "" }
-        )))
-        .description(Some(format!(
+        ),
+        format!(
             "{} Ordered by `orderByField` (`Timestamp` default, or `Reference`) in `orderBy` \
              (`Ascending` default); `timestamp` is when the matching tile counts the row.",
             kind.description()
-        )))
-        .operation_id(Some(format!(
-            "{}{}",
-            if export { "export/" } else { "" },
-            kind.path()
-        )))
-        .tag(if export { "export" } else { "views" })
-        .request_body(Some(
-            RequestBodyBuilder::new()
-                .content(
-                    "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("ViewBody")))
-                        .build(),
-                )
-                .required(Some(Required::True))
-                .build(),
-        ))
-        .response("200", ok)
-        .response("400", problem_response("The body does not fit the schema"))
-        .response("401", problem_response("Missing or bad token"))
-        .response(
-            "403",
-            problem_response("The token lacks the Analytics role"),
-        )
-        .response(
-            "422",
-            problem_response("The request cannot be answered (range, context)"),
-        )
-        .response("429", problem_response("Rate limited; see Retry-After"))
-        .securities(Some([SecurityRequirement::new(
-            "bearer",
-            Vec::<String>::new(),
-        )]))
-        .build()
+        ),
+        format!("{}{}", if export { "export/" } else { "" }, kind.path()),
+        if export { "export" } else { "views" },
+        "ViewBody",
+        ok,
+        export,
+        "range, context",
+    )
 }
 
 /// The whole document.

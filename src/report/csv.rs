@@ -126,7 +126,12 @@ where
         rows.into_iter()
             .map(|r| Ok::<_, std::io::Error>(Bytes::from(r))),
     );
-    let mut response = Response::new(Body::from_stream(stream));
+    csv_response(Body::from_stream(stream), filename)
+}
+
+/// A `text/csv; charset=utf-8` attachment response around a body.
+pub fn csv_response(body: Body, filename: &str) -> Response {
+    let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

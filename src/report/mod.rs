@@ -6,6 +6,7 @@ pub mod buckets;
 pub mod csv;
 pub mod json;
 pub mod plan;
+pub mod raw;
 pub mod request;
 pub mod rollup;
 pub mod tiles;

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::StreamExt;
@@ -17,8 +16,8 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::csv::{push_field, record};
-use super::plan::containment_candidates;
+use super::csv::{csv_response, push_field, record};
+use super::raw::{containment_candidates, unit_of_work_condition};
 use super::request::{check_range, non_empty, DataCondition};
 use crate::domain::{
     Channel, Context, Direction, InteractionState, OrderField, SortOrder, UnitOfWorkAction,
@@ -280,18 +279,7 @@ impl ViewQuery {
             }
             ViewKind::UnitOfWork => {
                 if let Some(action) = f.action {
-                    qb.push(match action {
-                        UnitOfWorkAction::Closed => " and s.closed > 0",
-                        UnitOfWorkAction::Message => " and s.messages > 0",
-                        UnitOfWorkAction::Data => " and s.data_changes > 0",
-                        UnitOfWorkAction::Note => " and s.notes > 0",
-                        UnitOfWorkAction::None => {
-                            " and s.closed = 0 and s.messages = 0 and s.data_changes = 0 and s.notes = 0"
-                        }
-                        UnitOfWorkAction::Any => {
-                            " and (s.closed > 0 or s.messages > 0 or s.data_changes > 0 or s.notes > 0)"
-                        }
-                    });
+                    qb.push(unit_of_work_condition(action));
                 }
             }
         }
@@ -458,14 +446,5 @@ pub fn csv_stream(pool: PgPool, tenant_id: Uuid, query: ViewQuery) -> Response {
             yield Ok(Bytes::from(chunk));
         }
     };
-    let mut response = Response::new(Body::from_stream(stream));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}.csv\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    csv_response(Body::from_stream(stream), &filename)
 }

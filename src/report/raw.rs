@@ -1,0 +1,302 @@
+//! The raw path of the aggregation core: one SQL statement over the
+//! family's event table, built from closed column names and bound values.
+
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use super::plan::{millis, DurationStats, MetricKind, MetricValue};
+use super::request::{DataCondition, Grouping, Params, ReportQuery};
+use super::tiles::{Dimension, Family};
+use crate::domain::{ResponseTimeKind, UnitOfWorkAction};
+use crate::error::Result;
+
+/// Rows of (group key, bucket index, value) from the raw tables.
+pub(crate) async fn fetch(
+    pool: &PgPool,
+    src: &Source,
+    tenant_id: Uuid,
+    query: &ReportQuery,
+    bounds: Option<Vec<chrono::DateTime<chrono::Utc>>>,
+    data_type_id: Option<Uuid>,
+) -> Result<Vec<(String, usize, MetricValue)>> {
+    let mut qb = build_sql(src, tenant_id, query, bounds, data_type_id);
+    let rows = qb.build().fetch_all(pool).await?;
+    let mut raw = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key: Option<String> = row.try_get("key")?;
+        let Ok(bucket) = usize::try_from(row.try_get::<i32, _>("bucket")?) else {
+            continue;
+        };
+        let value = match src.kind {
+            MetricKind::Count => MetricValue::Count(row.try_get("n")?),
+            MetricKind::Duration => MetricValue::Duration(DurationStats {
+                count: row.try_get("n")?,
+                average: millis(row.try_get("average")?),
+                min: millis(row.try_get("min")?),
+                max: millis(row.try_get("max")?),
+                p50: millis(row.try_get("p50")?),
+                p90: millis(row.try_get("p90")?),
+            }),
+        };
+        raw.push((key.unwrap_or_default(), bucket, value));
+    }
+    Ok(raw)
+}
+
+/// Where a family's events live. Every source is aliased `s`; columns are
+/// fixed text, never user input.
+pub(crate) struct Source {
+    table: &'static str,
+    channel: &'static str,
+    queue: &'static str,
+    user: &'static str,
+    account: &'static str,
+    pub(crate) kind: MetricKind,
+    /// The seconds column of a duration metric.
+    seconds: &'static str,
+}
+
+const AUDITS: Source = Source {
+    table: "interaction_audits s",
+    channel: "s.channel",
+    queue: "s.queue_id",
+    user: "s.user_id",
+    account: "null::uuid",
+    kind: MetricKind::Count,
+    seconds: "",
+};
+
+const MESSAGES: Source = Source {
+    table: "messages s",
+    channel: "s.channel",
+    queue: "s.queue_id",
+    user: "s.user_id",
+    account: "s.account_id",
+    kind: MetricKind::Count,
+    seconds: "",
+};
+
+pub(crate) fn source(family: Family, params: &Params) -> Source {
+    match (family, params) {
+        (Family::QueueTime, _) => Source {
+            kind: MetricKind::Duration,
+            seconds: "s.queue_seconds",
+            ..AUDITS
+        },
+        (Family::IvrTime, _) => Source {
+            kind: MetricKind::Duration,
+            seconds: "s.ivr_seconds",
+            ..AUDITS
+        },
+        (Family::UnitOfWork, _) => Source {
+            table: "units_of_work s",
+            ..AUDITS
+        },
+        (Family::ResponseTimes, Params::ResponseTime { kind }) => Source {
+            kind: MetricKind::Duration,
+            seconds: match kind {
+                ResponseTimeKind::AdvisorResponseTime => "s.advisor_response_seconds",
+                ResponseTimeKind::OriginatorWaitTime => "s.originator_wait_seconds",
+            },
+            ..MESSAGES
+        },
+        (Family::MessageVolume | Family::ResponseTimes, _) => MESSAGES,
+        (Family::InteractionState, _) => AUDITS,
+    }
+}
+
+impl Source {
+    fn key_column(&self, dimension: Dimension) -> &'static str {
+        match dimension {
+            Dimension::Total => "''",
+            Dimension::Channel => self.channel,
+            Dimension::Queue => self.queue,
+            Dimension::User => self.user,
+            Dimension::Account => self.account,
+            Dimension::Data => "dv.value",
+        }
+    }
+}
+
+/// The condition selecting the unit-of-work audits of an advisor action
+/// (§4): that action's count > 0, `None` all four 0, `Any` any of them > 0.
+pub(crate) fn unit_of_work_condition(action: UnitOfWorkAction) -> &'static str {
+    match action {
+        UnitOfWorkAction::Closed => " and s.closed > 0",
+        UnitOfWorkAction::Message => " and s.messages > 0",
+        UnitOfWorkAction::Data => " and s.data_changes > 0",
+        UnitOfWorkAction::Note => " and s.notes > 0",
+        UnitOfWorkAction::None => {
+            " and s.closed = 0 and s.messages = 0 and s.data_changes = 0 and s.notes = 0"
+        }
+        UnitOfWorkAction::Any => {
+            " and (s.closed > 0 or s.messages > 0 or s.data_changes > 0 or s.notes > 0)"
+        }
+    }
+}
+
+/// The conditions of a family's parameters.
+fn push_params(qb: &mut QueryBuilder<'_, Postgres>, src: &Source, params: &Params) {
+    match params {
+        Params::State {
+            new_states,
+            old_states,
+        } => {
+            let new: Vec<&str> = new_states.iter().map(|s| s.as_str()).collect();
+            qb.push(" and s.new_state = any(")
+                .push_bind(new)
+                .push("::text[])");
+            if let Some(old) = old_states {
+                let old: Vec<&str> = old.iter().map(|s| s.as_str()).collect();
+                qb.push(" and s.old_state = any(")
+                    .push_bind(old)
+                    .push("::text[])");
+            }
+        }
+        Params::MessageVolume { direction } => {
+            qb.push(" and s.direction = ").push_bind(direction.as_str());
+        }
+        Params::QueueTime | Params::IvrTime | Params::ResponseTime { .. } => {
+            qb.push(" and ").push(src.seconds).push(" is not null");
+        }
+        Params::UnitOfWork { action } => {
+            qb.push(unit_of_work_condition(*action));
+        }
+    }
+}
+
+/// Data conditions as jsonb containment candidates: the snapshot matches a
+/// condition when it contains any one of them.
+pub(crate) fn containment_candidates(condition: &DataCondition) -> Vec<serde_json::Value> {
+    let id = condition.id.to_string();
+    match &condition.values {
+        Some(values) if !values.is_empty() => values
+            .iter()
+            .map(|v| serde_json::json!([{ "id": id, "values": [v] }]))
+            .collect(),
+        _ => vec![serde_json::json!([{ "id": id }])],
+    }
+}
+
+/// Pushes a bound list filter on a uuid or text column.
+fn push_in_list(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    column: &str,
+    dimension: Dimension,
+    keys: &[String],
+) {
+    qb.push(" and ").push(column).push(" = any(");
+    match dimension {
+        Dimension::Queue | Dimension::User | Dimension::Account => {
+            let ids: Vec<Uuid> = keys
+                .iter()
+                .filter_map(|k| Uuid::parse_str(k).ok())
+                .collect();
+            qb.push_bind(ids).push("::uuid[])");
+        }
+        _ => {
+            qb.push_bind(keys.to_vec()).push("::text[])");
+        }
+    }
+}
+
+/// Builds the one statement of a query: rows of (key, bucket index, metric).
+fn build_sql<'a>(
+    src: &Source,
+    tenant_id: Uuid,
+    query: &'a ReportQuery,
+    bounds: Option<Vec<chrono::DateTime<chrono::Utc>>>,
+    data_type: Option<Uuid>,
+) -> QueryBuilder<'a, Postgres> {
+    let mut qb = QueryBuilder::<Postgres>::new("select ");
+    let dimension = match &query.grouping {
+        Grouping::Total => Dimension::Total,
+        Grouping::Keys { dimension, .. } => *dimension,
+        Grouping::Data { .. } => Dimension::Data,
+    };
+    qb.push(src.key_column(dimension)).push("::text as key, ");
+    match bounds {
+        Some(bounds) => {
+            qb.push("(width_bucket(s.occurred_at, ")
+                .push_bind(bounds)
+                .push("::timestamptz[]) - 1)::int as bucket, ");
+        }
+        None => {
+            qb.push("0::int as bucket, ");
+        }
+    }
+    match src.kind {
+        MetricKind::Count => qb.push("count(*)::bigint as n"),
+        MetricKind::Duration => qb
+            .push("count(*)::bigint as n, avg(")
+            .push(src.seconds)
+            .push(") as average, min(")
+            .push(src.seconds)
+            .push(") as min, max(")
+            .push(src.seconds)
+            .push(") as max, percentile_cont(0.5) within group (order by ")
+            .push(src.seconds)
+            .push(") as p50, percentile_cont(0.9) within group (order by ")
+            .push(src.seconds)
+            .push(") as p90"),
+    };
+    qb.push(" from ").push(src.table);
+    if let Some(type_id) = data_type {
+        qb.push(
+            " cross join lateral jsonb_array_elements(coalesce(s.data, '[]'::jsonb)) dd \
+              cross join lateral jsonb_array_elements_text(coalesce(dd->'values', '[]'::jsonb)) dv(value)",
+        );
+        qb.push(" where dd->>'id' = ")
+            .push_bind(type_id.to_string())
+            .push(" and ");
+    } else {
+        qb.push(" where ");
+    }
+    qb.push("s.tenant_id = ").push_bind(tenant_id);
+    qb.push(" and s.occurred_at >= ").push_bind(query.from);
+    qb.push(" and s.occurred_at < ").push_bind(query.to);
+    push_params(&mut qb, src, &query.params);
+    if let Some(channels) = &query.filters.channels {
+        let channels: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+        qb.push(" and ")
+            .push(src.channel)
+            .push(" = any(")
+            .push_bind(channels)
+            .push("::text[])");
+    }
+    if let Some(queues) = &query.filters.queues {
+        qb.push(" and ")
+            .push(src.queue)
+            .push(" = any(")
+            .push_bind(queues.clone())
+            .push("::uuid[])");
+    }
+    for condition in &query.filters.data {
+        qb.push(" and s.data @> any(")
+            .push_bind(containment_candidates(condition))
+            .push("::jsonb[])");
+    }
+    match &query.grouping {
+        Grouping::Keys { dimension, keys } => {
+            push_in_list(&mut qb, src.key_column(*dimension), *dimension, keys)
+        }
+        Grouping::Data {
+            values: Some(values),
+            ..
+        } => {
+            qb.push(" and dv.value = any(")
+                .push_bind(values.clone())
+                .push("::text[])");
+        }
+        _ => {}
+    }
+    // Group by the column itself (uuid compares faster than its text).
+    match dimension {
+        Dimension::Total => qb.push(" group by 2"),
+        _ => qb
+            .push(" group by ")
+            .push(src.key_column(dimension))
+            .push(", 2"),
+    };
+    qb
+}
