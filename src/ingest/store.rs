@@ -12,10 +12,24 @@ use super::derive;
 use super::events::ValidEvent;
 use crate::domain::Channel;
 
-/// The batch statement with the rollup expressions filled in: a count per
-/// channel in [`Channel::ALL`] order into columns `c1..c10` (closed values,
-/// not user input), added to the stored counts on conflict.
+/// The batch statement with its rollup inserts filled in (closed values
+/// only, never user input).
 static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
+    INSERT_BATCH_TEMPLATE
+        .replace(
+            "AUDIT_ROLLUPS",
+            &rollup_insert(1, "audits", "a.new_state", "coalesce(a.old_state, '')"),
+        )
+        .replace(
+            "MESSAGE_ROLLUPS",
+            &rollup_insert(2, "msgs", "a.direction", "''"),
+        )
+});
+
+/// The insert that adds a CTE's newly stored rows (`a`) to the rollups of
+/// `source`: per queue and for all queues (the nil UUID), at every grain,
+/// one count per channel into `c1..c10`, added to what is stored.
+fn rollup_insert(source: u8, rows: &str, k1: &str, k2: &str) -> String {
     let columns: Vec<String> = (1..=Channel::ALL.len()).map(|i| format!("c{i}")).collect();
     let counts: Vec<String> = Channel::ALL
         .iter()
@@ -25,15 +39,22 @@ static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
         .iter()
         .map(|c| format!("{c} = count_rollups.{c} + excluded.{c}"))
         .collect();
-    INSERT_BATCH_TEMPLATE
-        .replace("COUNT_COLUMNS", &columns.join(", "))
-        .replace("GRAINS", GRAINS)
-        .replace("CHANNEL_COUNTS", &counts.join(", "))
-        .replace(
-            "set counts = ADD_COUNTS",
-            &format!("set {}", additions.join(", ")),
-        )
-});
+    format!(
+        "    insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, {columns})
+    select $1, {source}, q.queue_id, {k1}, g.grain,
+        date_bin(g.width, a.occurred_at, timestamptz '2000-01-01 00:00:00+00'), {k2}, {counts}
+    from {rows} a
+    cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (a.queue_id)) as q(queue_id)
+    cross join {GRAINS}
+    where q.queue_id is not null
+    group by 1, 2, 3, 4, 5, 6, 7
+    order by 3, 4, 5, 6, 7
+    on conflict (tenant_id, source, queue_id, k1, grain, bucket, k2) do update set {additions}",
+        columns = columns.join(", "),
+        counts = counts.join(", "),
+        additions = additions.join(", "),
+    )
+}
 
 /// The rollup grains: 0 = 15 minutes, 1 = hour, 2 = day (see
 /// `report::rollup`).
@@ -75,17 +96,7 @@ with input as (
     from ins where event_type = 'interaction.state_changed'
     returning occurred_at, new_state, old_state, channel, queue_id
 ), audit_rollups as (
-    insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, COUNT_COLUMNS)
-    select $1, 1, q.queue_id, a.new_state, g.grain,
-        date_bin(g.width, a.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
-        coalesce(a.old_state, ''), CHANNEL_COUNTS
-    from audits a
-    cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (a.queue_id)) as q(queue_id)
-    cross join GRAINS
-    where q.queue_id is not null
-    group by 1, 2, 3, 4, 5, 6, 7
-    order by 3, 4, 5, 6, 7
-    on conflict (tenant_id, source, queue_id, k1, grain, bucket, k2) do update set counts = ADD_COUNTS
+AUDIT_ROLLUPS
 ), msgs as (
     insert into messages (tenant_id, event_id, interaction_id, conversation_id, direction, automated,
         channel, queue_id, account_id, user_id, content_type, from_address, to_address, keyword,
@@ -98,17 +109,7 @@ with input as (
     from ins where event_type = 'message.created'
     returning occurred_at, direction, channel, queue_id
 ), message_rollups as (
-    insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, COUNT_COLUMNS)
-    select $1, 2, q.queue_id, a.direction, g.grain,
-        date_bin(g.width, a.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
-        '', CHANNEL_COUNTS
-    from msgs a
-    cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (a.queue_id)) as q(queue_id)
-    cross join GRAINS
-    where q.queue_id is not null
-    group by 1, 2, 3, 4, 5, 6, 7
-    order by 3, 4, 5, 6, 7
-    on conflict (tenant_id, source, queue_id, k1, grain, bucket, k2) do update set counts = ADD_COUNTS
+MESSAGE_ROLLUPS
 ), convs as (
     insert into conversation_events (tenant_id, event_id, conversation_id, kind, interaction_id,
         channel, account_id, queue_id, user_id, direction, initiation_method, ended_by, occurred_at, data)
