@@ -194,6 +194,18 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// For property tests, whose runner is synchronous: a runtime to
+    /// `block_on` each case, and an app spawned on it.
+    pub fn spawn_blocking() -> (tokio::runtime::Runtime, Self) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let app = runtime.block_on(Self::spawn());
+        (runtime, app)
+    }
+
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
         let name = fresh_database().await;
         let options: PgConnectOptions = base_url()

@@ -152,12 +152,7 @@ async fn answers(app: &TestApp, tenant: &TestTenant) -> Vec<Value> {
 
 #[test]
 fn any_order_batching_and_concurrency_give_identical_answers() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let app = runtime.block_on(TestApp::spawn());
+    let (runtime, app) = TestApp::spawn_blocking();
     let mut runner = TestRunner::new(Config {
         cases: 12,
         failure_persistence: None,

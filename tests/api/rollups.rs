@@ -148,12 +148,7 @@ async fn ask(router: &Router, token: &str, tile: &str, body: &Value) -> (Value, 
 
 #[test]
 fn rollup_and_raw_paths_give_identical_answers() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let app = runtime.block_on(TestApp::spawn());
+    let (runtime, app) = TestApp::spawn_blocking();
     let mut raw_config = (*app.state.config).clone();
     raw_config.rollups = false;
     let raw_router = cx_reporting::app(AppState::new(app.pool.clone(), raw_config));
