@@ -787,7 +787,7 @@ fn config(database_url: String, args: &Args) -> Result<Config> {
         webhook_key: "cx-bench-webhook-key".into(),
         token_ttl: Duration::from_secs(3600),
         cache_ttl: Duration::from_secs(600),
-        cache_max_entries: 10_000,
+        cache_max_bytes: 64 << 20,
         rate_reporting: unlimited,
         rate_export: unlimited,
         rate_ingest: unlimited,

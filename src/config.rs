@@ -52,7 +52,8 @@ pub struct Config {
     pub webhook_key: String,
     pub token_ttl: Duration,
     pub cache_ttl: Duration,
-    pub cache_max_entries: u64,
+    /// The cache holds at most this many bytes of answers (keys included).
+    pub cache_max_bytes: u64,
     pub rate_reporting: RateQuota,
     pub rate_export: RateQuota,
     pub rate_ingest: RateQuota,
@@ -126,7 +127,7 @@ impl Config {
             admin_token: var("CX_ADMIN_TOKEN"),
             token_ttl: Duration::from_secs(parsed("CX_TOKEN_TTL_SECONDS", 3600)?),
             cache_ttl: Duration::from_secs(parsed("CX_CACHE_TTL_SECONDS", 600)?),
-            cache_max_entries: parsed("CX_CACHE_MAX_ENTRIES", 10_000)?,
+            cache_max_bytes: parsed::<u64>("CX_CACHE_MAX_MB", 256)? << 20,
             rate_reporting: parsed("CX_RATE_REPORTING", "600/60".parse()?)?,
             rate_export: parsed("CX_RATE_EXPORT", "30/60".parse()?)?,
             rate_ingest: parsed("CX_RATE_INGEST", "1200/60".parse()?)?,

@@ -24,7 +24,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> Self {
         Self {
-            cache: ResponseCache::new(config.cache_ttl, config.cache_max_entries),
+            cache: ResponseCache::new(config.cache_ttl, config.cache_max_bytes),
             rate_limits: RateLimits::new(&config),
             metrics: Metrics::default(),
             config: Arc::new(config),

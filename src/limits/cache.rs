@@ -37,10 +37,14 @@ pub struct ResponseCache {
 }
 
 impl ResponseCache {
-    pub fn new(ttl: Duration, max_entries: u64) -> Self {
+    /// A cache of at most `max_bytes` of keys and answers, each kept `ttl`.
+    pub fn new(ttl: Duration, max_bytes: u64) -> Self {
         Self {
             entries: moka::future::Cache::builder()
-                .max_capacity(max_entries)
+                .weigher(|key: &String, value: &CachedResponse| {
+                    u32::try_from(key.len() + value.body.len()).unwrap_or(u32::MAX)
+                })
+                .max_capacity(max_bytes)
                 .time_to_live(ttl)
                 .build(),
             generations: Arc::default(),

@@ -105,7 +105,7 @@ pub fn test_config(database_url: String) -> Config {
         webhook_key: "test-webhook-key".into(),
         token_ttl: Duration::from_secs(3600),
         cache_ttl: Duration::from_secs(600),
-        cache_max_entries: 1000,
+        cache_max_bytes: 16 << 20,
         rate_reporting: RateQuota {
             limit: 10_000,
             period: Duration::from_secs(60),
