@@ -1,7 +1,8 @@
 //! The rollup path of the aggregation core: count tiles of the state and
-//! message families answered from 15-minute UTC rollups (`count_rollups`)
-//! when the request allows it; the planner falls back to raw rows otherwise.
-//! Both paths give identical answers (tested by comparing them).
+//! message families answered from UTC rollups (`count_rollups`, at 15-minute,
+//! hour and day grains) when the request allows it; the planner falls back to
+//! raw rows otherwise. Both paths give identical answers (tested by
+//! comparing them).
 
 use chrono::{DateTime, TimeZone, Timelike, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -13,7 +14,7 @@ use super::tiles::{Dimension, Family};
 use crate::domain::Channel;
 use crate::error::Result;
 
-/// The rollup's bucket width.
+/// The finest rollup grain: every current UTC offset is a multiple of it.
 const ROLLUP_SECONDS: i64 = 15 * 60;
 
 fn aligned(t: DateTime<Utc>) -> bool {
@@ -126,8 +127,8 @@ pub async fn fetch(
             ..
         }
     );
-    let bounds_ref = bounds.clone();
-    let bounds_ref = bounds_ref.as_deref();
+    // Each segment is read at its own grain; together they tile the range.
+    let segments = segments(query.from, query.to, bounds.as_deref());
     let mut qb = QueryBuilder::<Postgres>::new("select ");
     qb.push(if by_queue { "r.queue_id::text" } else { "''" });
     qb.push(" as key, ");
@@ -145,8 +146,6 @@ pub async fn fetch(
     for i in 1..=Channel::ALL.len() {
         qb.push(format_args!(", sum(r.c{i})::bigint as c{i}"));
     }
-    // Each segment is read at its own grain; together they tile the range.
-    let segments = segments(query.from, query.to, bounds_ref);
     let grains: Vec<i16> = segments.iter().map(|s| s.0).collect();
     let starts: Vec<DateTime<Utc>> = segments.iter().map(|s| s.1).collect();
     let ends: Vec<DateTime<Utc>> = segments.iter().map(|s| s.2).collect();
