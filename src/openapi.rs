@@ -119,6 +119,11 @@ impl Modify for Security {
             for 10 minutes (`X-Cache: HIT` with `Age`, or `MISS`); `Cache-Control: no-cache` \
             bypasses the lookup. Ingesting new events for a tenant invalidates its cached answers. \
             CSV exports are streamed and never cached.\n\n\
+            Planning: count tiles of the state and message families are answered from 15-minute, \
+            hourly and daily UTC rollups when the range and every bucket bound fall on quarter \
+            hours and no data filter or user/account/data grouping is asked, else from the raw \
+            events; both give identical answers. Every tile answer says which in \
+            `X-Query-Plan: rollup|raw`. A tile that runs past the statement timeout is 503.\n\n\
             Rate limits: per client (tenant + token subject), separate buckets for reporting, \
             export and ingest, reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining`, \
             `X-RateLimit-Reset` (seconds until the bucket is full) and the IETF draft fields \
