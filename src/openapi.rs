@@ -122,7 +122,12 @@ impl Modify for Security {
             Planning: count tiles of the state and message families are answered from 15-minute, \
             hourly and daily UTC rollups when the range and every bucket bound fall on quarter \
             hours and no data filter or user/account/data grouping is asked, else from the raw \
-            events; both give identical answers. Every tile answer says which in \
+            events. Duration tiles (queue, IVR, response and wait times) grouped by nothing or by \
+            queue, with no channel or data filter, are answered from exact hourly and daily \
+            rollups when the range and every bucket bound fall on whole UTC hours: counts and \
+            microsecond sums give the average, and per-bin counts locate the exact stored values \
+            of the ranks that min, max and the continuous percentiles need. Both paths give \
+            identical answers. Every tile answer says which in \
             `X-Query-Plan: rollup|raw`. A tile that runs past the statement timeout is 503.\n\n\
             Rate limits: per client (tenant + token subject), separate buckets for reporting, \
             export and ingest, reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining`, \

@@ -3,10 +3,15 @@
 //! set for every interaction a batch touches, inside the batch's
 //! transaction and under a per-interaction lock, so the answer depends only
 //! on the set of events: a late or out-of-order event corrects earlier
-//! values.
+//! values. Every change is passed on to the duration rollups
+//! ([`super::durations`]).
+
+use std::sync::LazyLock;
 
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
+
+use super::durations::{self, Change};
 
 /// Serialises recomputation per interaction: whichever of two concurrent
 /// batches touching the same interaction recomputes second sees both.
@@ -18,9 +23,10 @@ from unnest($2::text[]) as i
 
 /// "Entered state S" is the latest audit at or before the moment whose
 /// newState is S; ties on the instant are ordered by event id.
-const QUEUE_AND_IVR_TIMES: &str = r#"
+const QUEUE_AND_IVR_TIMES_TEMPLATE: &str = r#"
 with computed as (
-    select a.event_id,
+    select a.event_id, a.queue_id, a.occurred_at,
+        a.queue_seconds as old_queue_seconds, a.ivr_seconds as old_ivr_seconds,
         case when a.old_state = 'Queued' and a.new_state = 'Assigned' then (
             select extract(epoch from a.occurred_at - q.occurred_at)::float8
             from interaction_audits q
@@ -37,11 +43,14 @@ with computed as (
     where a.tenant_id = $1 and a.interaction_id = any($2)
       and ((a.old_state = 'Queued' and a.new_state = 'Assigned')
         or (a.old_state = 'Automation' and a.new_state in ('Closed', 'Assigned', 'Queued')))
+), changed as (
+    update interaction_audits a set queue_seconds = c.queue_seconds, ivr_seconds = c.ivr_seconds
+    from computed c
+    where a.tenant_id = $1 and a.event_id = c.event_id
+      and (a.queue_seconds is distinct from c.queue_seconds or a.ivr_seconds is distinct from c.ivr_seconds)
+    returning c.*
 )
-update interaction_audits a set queue_seconds = c.queue_seconds, ivr_seconds = c.ivr_seconds
-from computed c
-where a.tenant_id = $1 and a.event_id = c.event_id
-  and (a.queue_seconds is distinct from c.queue_seconds or a.ivr_seconds is distinct from c.ivr_seconds)
+CHANGES
 "#;
 
 /// Messages of an interaction in order (instant, then event id). A message
@@ -54,9 +63,10 @@ where a.tenant_id = $1 and a.event_id = c.event_id
 ///   Assigned (A = its instant). L = the latest inbound before t. A
 ///   responding message between L and t: unset. L after A: t − L. Else
 ///   t − A, unless a responding message lies at or after A (then unset).
-const MESSAGE_TIMES: &str = r#"
+const MESSAGE_TIMES_TEMPLATE: &str = r#"
 with m as (
-    select event_id, interaction_id, occurred_at,
+    select event_id, interaction_id, occurred_at, queue_id,
+        advisor_response_seconds as old_response, originator_wait_seconds as old_wait,
         (direction = 'Outbound' and not automated) as responding,
         (direction = 'Inbound') as inbound,
         row_number() over (partition by interaction_id order by occurred_at, event_id) as pos
@@ -76,7 +86,7 @@ with m as (
         over (partition by interaction_id, segment) as first_in_at
     from ordered
 ), computed as (
-    select s.event_id,
+    select s.event_id, s.queue_id, s.occurred_at, s.old_response, s.old_wait,
         case when s.responding and s.first_in_at is not null
              then extract(epoch from s.occurred_at - s.first_in_at)::float8 end as wait,
         case when not s.responding or st.new_state is distinct from 'Assigned' then null
@@ -93,13 +103,56 @@ with m as (
         order by a.occurred_at desc, a.event_id desc
         limit 1
     ) st on s.responding
+), changed as (
+    update messages msg set advisor_response_seconds = c.response, originator_wait_seconds = c.wait
+    from computed c
+    where msg.tenant_id = $1 and msg.event_id = c.event_id
+      and (msg.advisor_response_seconds is distinct from c.response
+           or msg.originator_wait_seconds is distinct from c.wait)
+    returning c.*
 )
-update messages msg set advisor_response_seconds = c.response, originator_wait_seconds = c.wait
-from computed c
-where msg.tenant_id = $1 and msg.event_id = c.event_id
-  and (msg.advisor_response_seconds is distinct from c.response
-       or msg.originator_wait_seconds is distinct from c.wait)
+CHANGES
 "#;
+
+static QUEUE_AND_IVR_TIMES: LazyLock<String> = LazyLock::new(|| {
+    QUEUE_AND_IVR_TIMES_TEMPLATE.replace(
+        "CHANGES",
+        &changes([
+            (1, "old_queue_seconds", "queue_seconds"),
+            (2, "old_ivr_seconds", "ivr_seconds"),
+        ]),
+    )
+});
+
+static MESSAGE_TIMES: LazyLock<String> = LazyLock::new(|| {
+    MESSAGE_TIMES_TEMPLATE.replace(
+        "CHANGES",
+        &changes([(3, "old_response", "response"), (4, "old_wait", "wait")]),
+    )
+});
+
+/// The final select of a recompute statement: for each updated row of
+/// `changed`, the old value of each metric leaves the duration rollups
+/// (sign −1) and the new one enters them (+1); unchanged pairs cancel out.
+fn changes(metrics: [(i16, &str, &str); 2]) -> String {
+    let values: Vec<String> = metrics
+        .iter()
+        .flat_map(|(metric, old, new)| {
+            [
+                format!("({metric}::smallint, c.{old}, -1::bigint)"),
+                format!("({metric}::smallint, c.{new}, 1::bigint)"),
+            ]
+        })
+        .collect();
+    format!(
+        "select x.metric, c.queue_id, c.occurred_at, v.value_us, x.sign, cx_duration_bin(v.value_us) as bin
+from changed c
+cross join lateral (values {}) as x(metric, seconds, sign)
+cross join lateral (select round(x.seconds * 1000000)::bigint as value_us) as v
+where x.seconds is not null",
+        values.join(", ")
+    )
+}
 
 /// Recomputes every derived time of the given interactions.
 pub async fn recompute(
@@ -117,15 +170,18 @@ pub async fn recompute(
         .bind(&*interactions)
         .execute(&mut **tx)
         .await?;
-    sqlx::query(QUEUE_AND_IVR_TIMES)
+    let mut changes: Vec<Change> = sqlx::query_as(QUEUE_AND_IVR_TIMES.as_str())
         .bind(tenant_id)
         .bind(&*interactions)
-        .execute(&mut **tx)
+        .fetch_all(&mut **tx)
         .await?;
-    sqlx::query(MESSAGE_TIMES)
-        .bind(tenant_id)
-        .bind(&*interactions)
-        .execute(&mut **tx)
-        .await?;
+    changes.extend(
+        sqlx::query_as::<_, Change>(MESSAGE_TIMES.as_str())
+            .bind(tenant_id)
+            .bind(&*interactions)
+            .fetch_all(&mut **tx)
+            .await?,
+    );
+    durations::apply(tx, tenant_id, &changes).await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 pub mod buckets;
 pub mod csv;
+pub mod durations;
 pub mod json;
 pub mod plan;
 pub mod raw;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::buckets::{buckets, Bucket};
 use super::request::{ByDate, Grouping, ReportQuery};
 use super::tiles::{Dimension, Family};
-use super::{raw, rollup};
+use super::{durations, raw, rollup};
 use crate::domain::{DataKind, SortOrder};
 use crate::error::{ApiError, Result};
 
@@ -63,6 +63,12 @@ pub(crate) fn millis(value: Option<f64>) -> Option<f64> {
     value.map(|v| (v * 1000.0).round() / 1000.0)
 }
 
+/// The average in seconds of `n` durations summing to `sum_us`
+/// microseconds (both paths compute it so, from the exact sum).
+pub(crate) fn average_seconds(sum_us: i128, n: i64) -> Option<f64> {
+    (n > 0).then(|| sum_us as f64 / n as f64 / 1e6)
+}
+
 /// A group of the answer: its key and, where the directory knows it, a name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupInfo {
@@ -84,7 +90,8 @@ pub struct Answer {
 /// The two paths of the planner; their answers are identical.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
-    /// 15-minute rollups.
+    /// The rollups: counts at 15-minute, hour and day grains; durations at
+    /// hour and day grains with their exact values.
     Rollup,
     /// The raw event tables.
     Raw,
@@ -221,12 +228,18 @@ pub async fn run(
         };
 
     let n_buckets = bucket_list.as_ref().map(|(_, l)| l.len()).unwrap_or(1);
-    let plan = if use_rollups && rollup::eligible(family, query, bounds.as_deref()) {
+    let plan = if use_rollups
+        && (rollup::eligible(family, query, bounds.as_deref())
+            || durations::eligible(family, query, bounds.as_deref()))
+    {
         Plan::Rollup
     } else {
         Plan::Raw
     };
     let mut raw = match plan {
+        Plan::Rollup if src.kind == MetricKind::Duration => {
+            durations::fetch(pool, tenant_id, family, query, bounds).await?
+        }
         Plan::Rollup => rollup::fetch(pool, tenant_id, query, bounds).await?,
         Plan::Raw => raw::fetch(pool, &src, tenant_id, query, bounds, data_type_id).await?,
     };

@@ -4,7 +4,7 @@
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::plan::{millis, DurationStats, MetricKind, MetricValue};
+use super::plan::{average_seconds, millis, DurationStats, MetricKind, MetricValue};
 use super::request::{DataCondition, Grouping, Params, ReportQuery};
 use super::tiles::{Dimension, Family};
 use crate::domain::{ResponseTimeKind, UnitOfWorkAction};
@@ -31,7 +31,10 @@ pub(crate) async fn fetch(
             MetricKind::Count => MetricValue::Count(row.try_get("n")?),
             MetricKind::Duration => MetricValue::Duration(DurationStats {
                 count: row.try_get("n")?,
-                average: millis(row.try_get("average")?),
+                average: millis(average_seconds(
+                    row.try_get::<i64, _>("sum_us")?.into(),
+                    row.try_get("n")?,
+                )),
                 min: millis(row.try_get("min")?),
                 max: millis(row.try_get("max")?),
                 p50: millis(row.try_get("p50")?),
@@ -228,9 +231,9 @@ fn build_sql<'a>(
     match src.kind {
         MetricKind::Count => qb.push("count(*)::bigint as n"),
         MetricKind::Duration => qb
-            .push("count(*)::bigint as n, avg(")
+            .push("count(*)::bigint as n, sum(round(")
             .push(src.seconds)
-            .push(") as average, min(")
+            .push(" * 1000000)::bigint)::bigint as sum_us, min(")
             .push(src.seconds)
             .push(") as min, max(")
             .push(src.seconds)

@@ -63,7 +63,7 @@ fn ceil_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
 
 /// A part of the range read at one grain: (grain, start, end), with grain
 /// 0 = 15 minutes, 1 = hour, 2 = day, as stored by the ingest step.
-type Segment = (i16, DateTime<Utc>, DateTime<Utc>);
+pub(crate) type Segment = (i16, DateTime<Utc>, DateTime<Utc>);
 
 /// Splits `[s, e)` (on quarter hours) into whole UTC days, then whole hours,
 /// then quarter hours at the edges: the fewest rollup rows that cover it.

@@ -189,6 +189,165 @@ fn rollup_and_raw_paths_give_identical_answers() {
     );
 }
 
+/// Audits and messages of four interactions over three days around the
+/// Berlin DST change, with millisecond (and some microsecond) times, in
+/// random transitions: queue, IVR and response times of every shape,
+/// including equal values and values past the last bin's 12.9 h.
+fn timed_events() -> impl Strategy<Value = Vec<Value>> {
+    const PAIRS: [(&str, &str); 8] = [
+        ("Draft", "Created"),
+        ("Created", "Automation"),
+        ("Automation", "Queued"),
+        ("Created", "Queued"),
+        ("Queued", "Queued"),
+        ("Queued", "Assigned"),
+        ("Assigned", "Closed"),
+        ("Automation", "Closed"),
+    ];
+    let one = (
+        0i64..(3 * 24 * 60),
+        0..PAIRS.len(),
+        0..3usize,
+        0..4usize,
+        0i64..3_000_000,
+    );
+    prop::collection::vec(one, 1..70).prop_map(|items| {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(n, (minute, pair, queue, kind, micros))| {
+                // Whole minutes for a third of the events, so values repeat.
+                let micros = match micros % 3 {
+                    0 => 0,
+                    1 => micros / 1000 * 1000,
+                    _ => micros,
+                };
+                let at = chrono::DateTime::parse_from_rfc3339("2026-03-28T00:00:00Z").expect("t")
+                    + chrono::Duration::minutes(minute)
+                    + chrono::Duration::microseconds(micros);
+                let at = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                let queue = [Value::Null, json!(Q1), json!(Q2)][queue].clone();
+                let interaction = format!("i{}", n % 4);
+                if kind == 0 {
+                    let (old, new) = PAIRS[pair];
+                    json!({"id": format!("a{n}"), "type": "interaction.state_changed", "occurredAt": at,
+                        "interactionId": interaction, "reference": "r", "channel": CHANNELS[n % 4],
+                        "oldState": old, "newState": new, "queueId": queue})
+                } else {
+                    json!({"id": format!("m{n}"), "type": "message.created", "occurredAt": at,
+                        "interactionId": interaction, "direction": if kind == 1 { "Inbound" } else { "Outbound" },
+                        "automated": kind == 3 && n % 2 == 0,
+                        "channel": CHANNELS[n % 4], "queueId": queue})
+                }
+            })
+            .collect()
+    })
+}
+
+/// A duration question: tile, zone, granularity, range, filters.
+fn duration_question() -> impl Strategy<Value = (String, Value)> {
+    let tiles = prop::sample::select(vec![
+        "interactions/queue-time/count/by-queues",
+        "interactions/queue-time/by-date/by-queues",
+        "interactions/ivr-time/count/by-queues",
+        "interactions/ivr-time/by-date/by-queues",
+        "messages/response-times/count",
+        "messages/response-times/by-date",
+        "messages/response-times/count/by-queues",
+        "messages/response-times/by-date/by-queues",
+    ]);
+    (
+        tiles,
+        prop::sample::select(ZONES.to_vec()),
+        prop::sample::select(vec!["Hour", "Day", "Week", "Month"]),
+        // Start: hours (rollup-aligned), or quarter hours (raw).
+        (0i64..(2 * 24 * 4), any::<bool>()),
+        1i64..(3 * 24),
+        0..3usize,
+    )
+        .prop_map(|(tile, zone, group_by, (start, quarter), hours, filter)| {
+            let base = chrono::DateTime::parse_from_rfc3339("2026-03-28T00:00:00Z").expect("t");
+            let from =
+                base + chrono::Duration::minutes(if quarter { start * 15 } else { start / 4 * 60 });
+            let hours = if group_by == "Hour" {
+                hours % 24 + 1
+            } else {
+                hours
+            };
+            let to = from + chrono::Duration::hours(hours);
+            let mut filters = json!({"from": from.to_rfc3339(), "to": to.to_rfc3339()});
+            if tile.contains("by-date") {
+                filters["groupBy"] = json!(group_by);
+            }
+            if tile.contains("by-queues") || filter == 1 {
+                filters["queues"] = json!([Q2, Q1]);
+            }
+            if filter == 2 {
+                filters["channels"] = json!(["SMS", "Email"]);
+            }
+            let mut body = json!({"timeZone": zone, "filters": filters});
+            if tile.starts_with("messages") {
+                body["responseTime"] = json!(if start % 2 == 0 {
+                    "AdvisorResponseTime"
+                } else {
+                    "OriginatorWaitTime"
+                });
+            }
+            (tile.to_owned(), body)
+        })
+}
+
+#[test]
+fn duration_rollups_and_raw_rows_give_identical_answers() {
+    let (runtime, app) = TestApp::spawn_blocking();
+    let mut raw_config = (*app.state.config).clone();
+    raw_config.rollups = false;
+    let raw_router = cx_reporting::app(AppState::new(app.pool.clone(), raw_config));
+    let mut runner = TestRunner::new(Config {
+        cases: 16,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let served_by_rollup = std::sync::atomic::AtomicUsize::new(0);
+    runner
+        .run(
+            &(
+                timed_events(),
+                prop::collection::vec(duration_question(), 8),
+            ),
+            |(events, questions)| {
+                runtime.block_on(async {
+                    let tenant = app.new_tenant("durations").await;
+                    // Every other event of each interaction first, then
+                    // everything: the late half changes times already rolled up.
+                    let early: Vec<Value> = events
+                        .iter()
+                        .enumerate()
+                        .filter(|(n, _)| (n / 4) % 2 == 1)
+                        .map(|(_, e)| e.clone())
+                        .collect();
+                    app.ingest_as(&tenant, &Value::Array(early)).await;
+                    app.ingest_as(&tenant, &Value::Array(events.clone())).await;
+                    for (tile, body) in &questions {
+                        let (rolled, plan) = ask(&app.router, &tenant.token, tile, body).await;
+                        let (raw, raw_plan) = ask(&raw_router, &tenant.token, tile, body).await;
+                        prop_assert_eq!(raw_plan.as_str(), "raw");
+                        if plan == "rollup" {
+                            served_by_rollup.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        prop_assert_eq!(&rolled, &raw, "{} {}", tile, body);
+                    }
+                    Ok(())
+                })
+            },
+        )
+        .expect("duration rollup = raw");
+    assert!(
+        served_by_rollup.into_inner() > 20,
+        "the duration rollups must actually be exercised"
+    );
+}
+
 #[tokio::test]
 async fn planner_uses_rollups_only_where_they_are_exact() {
     let app = TestApp::spawn().await;
@@ -235,6 +394,31 @@ async fn planner_uses_rollups_only_where_they_are_exact() {
         plan(
             json!({"newState": ["Closed"], "userIds": [crate::messages::U1], "filters": aligned}),
             "interactions/state/count/by-users"
+        )
+        .await
+        .as_deref(),
+        Some("raw")
+    );
+    // Durations: whole UTC hours, no channel filter.
+    let hours = json!({"from": "2026-01-01T05:00:00Z", "to": "2026-01-02T00:00:00Z", "queues": [crate::messages::Q1]});
+    let quarter = json!({"from": "2026-01-01T05:15:00Z", "to": "2026-01-02T00:00:00Z", "queues": [crate::messages::Q1]});
+    let channel = json!({"from": "2026-01-01T05:00:00Z", "to": "2026-01-02T00:00:00Z", "queues": [crate::messages::Q1], "channels": ["SMS"]});
+    for (filters, expected) in [(hours, "rollup"), (quarter, "raw"), (channel, "raw")] {
+        assert_eq!(
+            plan(
+                json!({"filters": filters.clone()}),
+                "interactions/queue-time/count/by-queues"
+            )
+            .await
+            .as_deref(),
+            Some(expected),
+            "{filters}"
+        );
+    }
+    assert_eq!(
+        plan(
+            json!({"responseTime": "AdvisorResponseTime", "accounts": [crate::messages::U1], "filters": aligned}),
+            "messages/response-times/count/by-accounts"
         )
         .await
         .as_deref(),

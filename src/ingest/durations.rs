@@ -1,0 +1,201 @@
+//! Maintenance of the exact duration rollups (migration 0006): every change
+//! of a derived time, as the recompute statements report it (the old value
+//! leaves, the new one enters), is added to the hour and day rows of
+//! `duration_rollups` and to the hour rows of `duration_values`, for its
+//! queue and for all queues (the nil UUID). The bin of each value is
+//! assigned by the SQL function `cx_duration_bin` alone.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+/// Bins per level-1 row (`b0..b63`).
+pub const BINS: usize = 64;
+
+/// One value entering (`sign` 1) or leaving (−1) a duration metric.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Change {
+    pub metric: i16,
+    pub queue_id: Option<Uuid>,
+    pub occurred_at: DateTime<Utc>,
+    pub value_us: i64,
+    pub sign: i64,
+    pub bin: i16,
+}
+
+const HOUR: i64 = 3600;
+const DAY: i64 = 86_400;
+
+fn floor_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    Utc.timestamp_opt(secs - secs.rem_euclid(unit), 0)
+        .single()
+        .unwrap_or(t)
+}
+
+/// Key of a level-1 row: metric, queue, grain (1 hour, 2 day), bucket.
+type RollupKey = (i16, Uuid, i16, DateTime<Utc>);
+/// Key of a level-2 row: metric, queue, bin, hour, value.
+type ValueKey = (i16, Uuid, i16, DateTime<Utc>, i64);
+
+struct RollupDelta {
+    n: i64,
+    sum_us: i64,
+    bins: [i32; BINS],
+}
+
+/// The net effect of `changes` on both tables; entries that cancel out
+/// are dropped. Keys are sorted, so concurrent batches lock rows in the
+/// same order.
+fn deltas(changes: &[Change]) -> (BTreeMap<RollupKey, RollupDelta>, BTreeMap<ValueKey, i64>) {
+    let mut rollups: BTreeMap<RollupKey, RollupDelta> = BTreeMap::new();
+    let mut values: BTreeMap<ValueKey, i64> = BTreeMap::new();
+    for change in changes {
+        let bin = usize::try_from(change.bin).unwrap_or(0).min(BINS - 1);
+        let hour = floor_to(change.occurred_at, HOUR);
+        let day = floor_to(change.occurred_at, DAY);
+        for queue in [Some(Uuid::nil()), change.queue_id].into_iter().flatten() {
+            *values
+                .entry((change.metric, queue, bin as i16, hour, change.value_us))
+                .or_default() += change.sign;
+            for (grain, bucket) in [(1, hour), (2, day)] {
+                let delta = rollups
+                    .entry((change.metric, queue, grain, bucket))
+                    .or_insert(RollupDelta {
+                        n: 0,
+                        sum_us: 0,
+                        bins: [0; BINS],
+                    });
+                delta.n += change.sign;
+                delta.sum_us += change.sign * change.value_us;
+                delta.bins[bin] += change.sign as i32;
+            }
+        }
+    }
+    rollups.retain(|_, d| d.n != 0 || d.sum_us != 0 || d.bins.iter().any(|b| *b != 0));
+    values.retain(|_, n| *n != 0);
+    (rollups, values)
+}
+
+/// Adds level-1 deltas: `$8` holds the bins of row `o` at
+/// `[(o - 1) * 64 + 1 ..= o * 64]`.
+static UPSERT_ROLLUPS: LazyLock<String> = LazyLock::new(|| {
+    let columns: Vec<String> = (0..BINS).map(|i| format!("b{i}")).collect();
+    let picks: Vec<String> = (0..BINS)
+        .map(|i| format!("$8[(u.o - 1) * {BINS} + {}]", i + 1))
+        .collect();
+    let additions: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = duration_rollups.{c} + excluded.{c}"))
+        .collect();
+    format!(
+        "insert into duration_rollups (tenant_id, metric, queue_id, grain, bucket, n, sum_us, {columns})
+select $1, u.metric, u.queue_id, u.grain, u.bucket, u.n, u.sum_us, {picks}
+from unnest($2::smallint[], $3::uuid[], $4::smallint[], $5::timestamptz[], $6::bigint[], $7::bigint[])
+    with ordinality as u(metric, queue_id, grain, bucket, n, sum_us, o)
+on conflict (tenant_id, metric, queue_id, grain, bucket) do update set
+    n = duration_rollups.n + excluded.n, sum_us = duration_rollups.sum_us + excluded.sum_us, {additions}",
+        columns = columns.join(", "),
+        picks = picks.join(", "),
+        additions = additions.join(", "),
+    )
+});
+
+const UPSERT_VALUES: &str = r#"
+insert into duration_values (tenant_id, metric, queue_id, bin, bucket, value_us, n)
+select $1, u.metric, u.queue_id, u.bin, u.bucket, u.value_us, u.n
+from unnest($2::smallint[], $3::uuid[], $4::smallint[], $5::timestamptz[], $6::bigint[], $7::bigint[])
+    as u(metric, queue_id, bin, bucket, value_us, n)
+on conflict (tenant_id, metric, queue_id, bin, bucket, value_us) do update set
+    n = duration_values.n + excluded.n
+"#;
+
+/// Values whose multiplicity fell to zero are removed (a later statement:
+/// a row cannot be updated twice in one).
+const DELETE_EMPTY_VALUES: &str = r#"
+delete from duration_values d
+using unnest($2::smallint[], $3::uuid[], $4::smallint[], $5::timestamptz[], $6::bigint[])
+    as u(metric, queue_id, bin, bucket, value_us)
+where d.tenant_id = $1 and d.metric = u.metric and d.queue_id = u.queue_id and d.bin = u.bin
+  and d.bucket = u.bucket and d.value_us = u.value_us and d.n = 0
+"#;
+
+/// Applies `changes` to the duration rollups, in the caller's transaction.
+pub async fn apply(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: Uuid,
+    changes: &[Change],
+) -> sqlx::Result<()> {
+    let (rollups, values) = deltas(changes);
+    if !rollups.is_empty() {
+        let mut metric = Vec::with_capacity(rollups.len());
+        let mut queue = Vec::with_capacity(rollups.len());
+        let mut grain = Vec::with_capacity(rollups.len());
+        let mut bucket = Vec::with_capacity(rollups.len());
+        let mut n = Vec::with_capacity(rollups.len());
+        let mut sum = Vec::with_capacity(rollups.len());
+        let mut bins = Vec::with_capacity(rollups.len() * BINS);
+        for ((m, q, g, b), delta) in &rollups {
+            metric.push(*m);
+            queue.push(*q);
+            grain.push(*g);
+            bucket.push(*b);
+            n.push(delta.n);
+            sum.push(delta.sum_us);
+            bins.extend_from_slice(&delta.bins);
+        }
+        sqlx::query(UPSERT_ROLLUPS.as_str())
+            .bind(tenant_id)
+            .bind(metric)
+            .bind(queue)
+            .bind(grain)
+            .bind(bucket)
+            .bind(n)
+            .bind(sum)
+            .bind(bins)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if !values.is_empty() {
+        let mut metric = Vec::with_capacity(values.len());
+        let mut queue = Vec::with_capacity(values.len());
+        let mut bin = Vec::with_capacity(values.len());
+        let mut bucket = Vec::with_capacity(values.len());
+        let mut value = Vec::with_capacity(values.len());
+        let mut n = Vec::with_capacity(values.len());
+        for ((m, q, b, h, v), count) in &values {
+            metric.push(*m);
+            queue.push(*q);
+            bin.push(*b);
+            bucket.push(*h);
+            value.push(*v);
+            n.push(*count);
+        }
+        let removals = n.iter().any(|c| *c < 0);
+        sqlx::query(UPSERT_VALUES)
+            .bind(tenant_id)
+            .bind(&metric)
+            .bind(&queue)
+            .bind(&bin)
+            .bind(&bucket)
+            .bind(&value)
+            .bind(&n)
+            .execute(&mut **tx)
+            .await?;
+        if removals {
+            sqlx::query(DELETE_EMPTY_VALUES)
+                .bind(tenant_id)
+                .bind(&metric)
+                .bind(&queue)
+                .bind(&bin)
+                .bind(&bucket)
+                .bind(&value)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,316 @@
+//! The rollup path of the duration tiles (queue time, IVR time, advisor
+//! response and originator wait times), exact to the last bit:
+//!
+//! 1. `duration_rollups` gives, per group and bucket, the count, the sum in
+//!    microseconds and the count of each of 64 value bins, read at day and
+//!    hour grains like the count rollups (see [`rollup::segments`]).
+//! 2. Min, max, p50 and p90 are values of ranks (0, n−1, and floor/ceil of
+//!    p·(n−1), which `percentile_cont` interpolates between). The bin counts
+//!    name the bin that holds each rank; `duration_values` then yields that
+//!    bin's values in the range, one index range scan per queue and bin.
+//!
+//! Values are whole microseconds; `k / 1e6` is the same double as the stored
+//! seconds, and the statistics are computed as the raw path computes them,
+//! so both paths give identical answers (tested by comparing them).
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Timelike, Utc};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use super::plan::{average_seconds, millis, DurationStats, MetricValue};
+use super::request::{Grouping, Params, ReportQuery};
+use super::rollup::segments;
+use super::tiles::{Dimension, Family};
+use crate::domain::ResponseTimeKind;
+use crate::error::Result;
+use crate::ingest::durations::BINS;
+
+fn hour_aligned(t: DateTime<Utc>) -> bool {
+    t.timestamp().rem_euclid(3600) == 0 && t.nanosecond() == 0
+}
+
+/// Whether the duration rollups can answer `query`: a duration family,
+/// grouped by nothing or by queue, no channel or data filter (the rollups
+/// keep neither), and every boundary on a UTC hour (their finest grain).
+pub fn eligible(family: Family, query: &ReportQuery, bounds: Option<&[DateTime<Utc>]>) -> bool {
+    let grouping_ok = match &query.grouping {
+        Grouping::Total => true,
+        Grouping::Keys { dimension, .. } => *dimension == Dimension::Queue,
+        Grouping::Data { .. } => false,
+    };
+    metric(family, &query.params).is_some()
+        && grouping_ok
+        && query.filters.channels.is_none()
+        && query.filters.data.is_empty()
+        && hour_aligned(query.from)
+        && hour_aligned(query.to)
+        && bounds.is_none_or(|b| b.iter().all(|t| hour_aligned(*t)))
+}
+
+/// The metric code of the rollup tables (migration 0006).
+fn metric(family: Family, params: &Params) -> Option<i16> {
+    match (family, params) {
+        (Family::QueueTime, _) => Some(1),
+        (Family::IvrTime, _) => Some(2),
+        (Family::ResponseTimes, Params::ResponseTime { kind }) => Some(match kind {
+            ResponseTimeKind::AdvisorResponseTime => 3,
+            ResponseTimeKind::OriginatorWaitTime => 4,
+        }),
+        _ => None,
+    }
+}
+
+/// `percentile_cont(p)` over `n` sorted values, `value(rank)` giving each
+/// one: PostgreSQL's arithmetic (`lo + (p·(n−1) − floor) · (hi − lo)`).
+pub(crate) fn percentile_cont(p: f64, n: i64, value: impl Fn(i64) -> f64) -> f64 {
+    let position = p * (n - 1) as f64;
+    let (first, second) = (position.floor(), position.ceil());
+    let (lo, hi) = (value(first as i64), value(second as i64));
+    lo + (position - first) * (hi - lo)
+}
+
+/// The ranks whose values the statistics need.
+fn ranks(n: i64) -> [i64; 6] {
+    let at = |p: f64| {
+        let position = p * (n - 1) as f64;
+        (position.floor() as i64, position.ceil() as i64)
+    };
+    let (p50_lo, p50_hi) = at(0.5);
+    let (p90_lo, p90_hi) = at(0.9);
+    [0, n - 1, p50_lo, p50_hi, p90_lo, p90_hi]
+}
+
+/// A bin's values of one cell: (microseconds, multiplicity).
+type ValueCounts = Vec<(i64, i64)>;
+
+/// A cell of the answer, as level 1 gives it.
+struct Cell {
+    n: i64,
+    sum_us: i128,
+    bins: [i64; BINS],
+}
+
+impl Cell {
+    /// The bin holding `rank`, and how many values lie in lower bins.
+    fn bin_of(&self, rank: i64) -> (usize, i64) {
+        let mut below = 0;
+        for (bin, count) in self.bins.iter().enumerate() {
+            if rank < below + count {
+                return (bin, below);
+            }
+            below += count;
+        }
+        (BINS - 1, below - self.bins[BINS - 1])
+    }
+}
+
+/// Rows of (group key, bucket index, value), as the raw path yields them.
+pub async fn fetch(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    family: Family,
+    query: &ReportQuery,
+    bounds: Option<Vec<DateTime<Utc>>>,
+) -> Result<Vec<(String, usize, MetricValue)>> {
+    let Some(metric) = metric(family, &query.params) else {
+        return Ok(Vec::new());
+    };
+    // The queues of each group: one per group by queue; otherwise the
+    // filter's queues, or the nil queue that holds them all.
+    let groups: Vec<(String, Vec<Uuid>)> = match (&query.grouping, &query.filters.queues) {
+        (Grouping::Keys { keys, .. }, _) => keys
+            .iter()
+            .filter_map(|k| Uuid::parse_str(k).ok().map(|q| (q.to_string(), vec![q])))
+            .collect(),
+        (_, Some(queues)) => vec![(String::new(), queues.clone())],
+        (_, None) => vec![(String::new(), vec![Uuid::nil()])],
+    };
+    let key_of: HashMap<Uuid, &str> = groups
+        .iter()
+        .flat_map(|(key, queues)| queues.iter().map(move |q| (*q, key.as_str())))
+        .collect();
+    let queues: Vec<Uuid> = key_of.keys().copied().collect();
+
+    // Both levels from one snapshot, so the ranks of level 1 are the values
+    // of level 2 even while batches are being ingested.
+    let mut tx = pool.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read, read only")
+        .execute(&mut *tx)
+        .await?;
+
+    // Level 1: count, sum and bin counts per (queue, bucket).
+    let segments = segments(query.from, query.to, bounds.as_deref());
+    let mut qb = QueryBuilder::<Postgres>::new("select r.queue_id, ");
+    match &bounds {
+        Some(bounds) => {
+            qb.push("(width_bucket(r.bucket, ")
+                .push_bind(bounds.clone())
+                .push("::timestamptz[]) - 1)::int");
+        }
+        None => {
+            qb.push("0::int");
+        }
+    }
+    qb.push(" as bucket, sum(r.n)::bigint as n, sum(r.sum_us)::bigint as sum_us");
+    for i in 0..BINS {
+        qb.push(format_args!(", sum(r.b{i})::bigint"));
+    }
+    let grains: Vec<i16> = segments.iter().map(|s| s.0).collect();
+    let starts: Vec<DateTime<Utc>> = segments.iter().map(|s| s.1).collect();
+    let ends: Vec<DateTime<Utc>> = segments.iter().map(|s| s.2).collect();
+    qb.push(" from unnest(")
+        .push_bind(grains)
+        .push("::smallint[], ")
+        .push_bind(starts)
+        .push("::timestamptz[], ")
+        .push_bind(ends)
+        .push("::timestamptz[]) as seg(grain, s, e)");
+    // One index range scan per segment (`offset 0` keeps it a subquery).
+    qb.push(
+        " cross join lateral (select * from duration_rollups r where r.grain = seg.grain \
+         and r.bucket >= seg.s and r.bucket < seg.e and r.tenant_id = ",
+    )
+    .push_bind(tenant_id)
+    .push(" and r.metric = ")
+    .push_bind(metric)
+    .push(" and r.queue_id = any(")
+    .push_bind(queues.clone())
+    .push("::uuid[]) offset 0) r group by 1, 2");
+    let rows = qb.build().fetch_all(&mut *tx).await?;
+
+    let mut cells: HashMap<(&str, usize), Cell> = HashMap::new();
+    for row in rows {
+        let queue: Uuid = row.try_get(0)?;
+        let Ok(bucket) = usize::try_from(row.try_get::<i32, _>(1)?) else {
+            continue;
+        };
+        let Some(key) = key_of.get(&queue) else {
+            continue;
+        };
+        let cell = cells.entry((*key, bucket)).or_insert(Cell {
+            n: 0,
+            sum_us: 0,
+            bins: [0; BINS],
+        });
+        cell.n += row.try_get::<i64, _>(2)?;
+        cell.sum_us += i128::from(row.try_get::<i64, _>(3)?);
+        for (i, bin) in cell.bins.iter_mut().enumerate() {
+            *bin += row.try_get::<i64, _>(4 + i)?;
+        }
+    }
+    cells.retain(|_, cell| cell.n > 0);
+
+    // Level 2: the values of every (queue, bin) some rank falls in.
+    let mut wanted: BTreeSet<(Uuid, i16)> = BTreeSet::new();
+    for ((key, _), cell) in &cells {
+        for rank in ranks(cell.n) {
+            let (bin, _) = cell.bin_of(rank);
+            for (group, queues) in &groups {
+                if group == key {
+                    wanted.extend(queues.iter().map(|q| (*q, bin as i16)));
+                }
+            }
+        }
+    }
+    let wanted: Vec<(Uuid, i16)> = wanted.into_iter().collect();
+    let mut values: HashMap<(&str, usize, i16), ValueCounts> = HashMap::new();
+    if !wanted.is_empty() {
+        let rows = sqlx::query(
+            "select k.i, f.bucket, f.value_us, f.n \
+             from unnest($3::uuid[], $4::smallint[]) with ordinality as k(queue_id, bin, i) \
+             cross join lateral (select f.bucket, f.value_us, f.n from duration_values f \
+                 where f.tenant_id = $1 and f.metric = $2 and f.queue_id = k.queue_id \
+                 and f.bin = k.bin and f.bucket >= $5 and f.bucket < $6 and f.n <> 0 offset 0) f",
+        )
+        .bind(tenant_id)
+        .bind(metric)
+        .bind(wanted.iter().map(|w| w.0).collect::<Vec<_>>())
+        .bind(wanted.iter().map(|w| w.1).collect::<Vec<_>>())
+        .bind(query.from)
+        .bind(query.to)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in rows {
+            let i: i64 = row.try_get(0)?;
+            let Some(&(queue, bin)) = usize::try_from(i - 1).ok().and_then(|i| wanted.get(i))
+            else {
+                continue;
+            };
+            let hour: DateTime<Utc> = row.try_get(1)?;
+            let bucket = match &bounds {
+                Some(bounds) => bounds.partition_point(|b| *b <= hour).saturating_sub(1),
+                None => 0,
+            };
+            if let Some(key) = key_of.get(&queue) {
+                values
+                    .entry((*key, bucket, bin))
+                    .or_default()
+                    .push((row.try_get(2)?, row.try_get(3)?));
+            }
+        }
+    }
+    tx.commit().await?;
+    for list in values.values_mut() {
+        list.sort_unstable();
+    }
+
+    let mut out = Vec::with_capacity(cells.len());
+    for ((key, bucket), cell) in &cells {
+        // The value of a rank: its bin's values in order, with multiplicity.
+        let value = |rank: i64| -> f64 {
+            let (bin, below) = cell.bin_of(rank);
+            let mut seen = below;
+            if let Some(list) = values.get(&(*key, *bucket, bin as i16)) {
+                for (value_us, n) in list {
+                    seen += n;
+                    if rank < seen {
+                        return *value_us as f64 / 1e6;
+                    }
+                }
+            }
+            f64::NAN
+        };
+        let stats = DurationStats {
+            count: cell.n,
+            average: millis(average_seconds(cell.sum_us, cell.n)),
+            min: millis(Some(value(0))),
+            max: millis(Some(value(cell.n - 1))),
+            p50: millis(Some(percentile_cont(0.5, cell.n, value))),
+            p90: millis(Some(percentile_cont(0.9, cell.n, value))),
+        };
+        out.push(((*key).to_owned(), *bucket, MetricValue::Duration(stats)));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The interpolation agrees with the textbook definition, and each
+        /// rank's bin holds it.
+        #[test]
+        fn percentiles_and_bins(mut values in prop::collection::vec(0i64..5_000, 1..200), p in 0.0f64..=1.0) {
+            values.sort_unstable();
+            let n = values.len() as i64;
+            let at = |r: i64| values[r as usize] as f64;
+            let got = percentile_cont(p, n, at);
+            let position = p * (n - 1) as f64;
+            let (lo, hi) = (at(position.floor() as i64), at(position.ceil() as i64));
+            prop_assert!((got - (lo + (hi - lo) * (position - position.floor()))).abs() < 1e-9);
+            let mut cell = Cell { n, sum_us: 0, bins: [0; BINS] };
+            for v in &values {
+                cell.bins[(*v as usize / 100).min(BINS - 1)] += 1;
+            }
+            for rank in ranks(n) {
+                let (bin, below) = cell.bin_of(rank);
+                prop_assert!(below <= rank && rank < below + cell.bins[bin]);
+                prop_assert_eq!((values[rank as usize] as usize / 100).min(BINS - 1), bin);
+            }
+        }
+    }
+}
