@@ -60,7 +60,7 @@ pub struct Config {
     pub db_pool_size: u32,
     pub statement_timeout: Duration,
     pub request_timeout: Duration,
-    /// Answer count tiles from the 15-minute rollups where they can.
+    /// Answer count and duration tiles from the rollups where they can.
     pub rollups: bool,
 }
 

@@ -119,9 +119,9 @@ impl Modify for Security {
             for 10 minutes (`X-Cache: HIT` with `Age`, or `MISS`); `Cache-Control: no-cache` \
             bypasses the lookup. Ingesting new events for a tenant invalidates its cached answers. \
             CSV exports are streamed and never cached.\n\n\
-            Planning: count tiles of the state and message families are answered from 15-minute, \
-            hourly and daily UTC rollups when the range and every bucket bound fall on quarter \
-            hours and no data filter or user/account/data grouping is asked, else from the raw \
+            Planning: count tiles of the state and message families are answered from hourly \
+            and daily UTC rollups (quarter-hour edges from the raw rows) when the range and every \
+            bucket bound fall on quarter hours and no data filter or user/account/data grouping is asked, else from the raw \
             events. Duration tiles (queue, IVR, response and wait times) grouped by nothing or by \
             queue, with no channel or data filter, are answered from exact hourly and daily \
             rollups when the range and every bucket bound fall on whole UTC hours: counts and \

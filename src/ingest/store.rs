@@ -56,11 +56,10 @@ fn rollup_insert(source: u8, rows: &str, k1: &str, k2: &str) -> String {
     )
 }
 
-/// The rollup grains: 0 = 15 minutes, 1 = hour, 2 = day (see
-/// `report::rollup`).
+/// The rollup grains: 1 = hour, 2 = day (see `report::rollup`; quarter-hour
+/// edges are read from the raw rows).
 const GRAINS: &str =
-    "(values (0::smallint, interval '15 minutes'), (1::smallint, interval '1 hour'), \
-     (2::smallint, interval '1 day')) as g(grain, width)";
+    "(values (1::smallint, interval '1 hour'), (2::smallint, interval '1 day')) as g(grain, width)";
 
 /// What storing a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

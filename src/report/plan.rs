@@ -90,8 +90,9 @@ pub struct Answer {
 /// The two paths of the planner; their answers are identical.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
-    /// The rollups: counts at 15-minute, hour and day grains; durations at
-    /// hour and day grains with their exact values.
+    /// The rollups: counts and durations at hour and day grains (counts
+    /// with quarter-hour edges from the raw rows), durations with their
+    /// exact values.
     Rollup,
     /// The raw event tables.
     Raw,

@@ -1,8 +1,9 @@
 //! The rollup path of the aggregation core: count tiles of the state and
-//! message families answered from UTC rollups (`count_rollups`, at 15-minute,
-//! hour and day grains) when the request allows it; the planner falls back to
-//! raw rows otherwise. Both paths give identical answers (tested by
-//! comparing them).
+//! message families answered from UTC rollups (`count_rollups`, at hour and
+//! day grains) when the request allows it, with the quarter-hour edges of
+//! zones such as +05:30 and +05:45 read from the raw rows in the same
+//! statement; the planner falls back to raw rows otherwise. Both paths give
+//! identical answers (tested by comparing them).
 
 use chrono::{DateTime, TimeZone, Timelike, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -14,7 +15,7 @@ use super::tiles::{Dimension, Family};
 use crate::domain::Channel;
 use crate::error::Result;
 
-/// The finest rollup grain: every current UTC offset is a multiple of it.
+/// The finest segment: every current UTC offset is a multiple of it.
 const ROLLUP_SECONDS: i64 = 15 * 60;
 
 fn aligned(t: DateTime<Utc>) -> bool {
@@ -23,8 +24,8 @@ fn aligned(t: DateTime<Utc>) -> bool {
 
 /// Whether the rollups can answer `query` exactly: a count family, no data
 /// conditions (the rollup does not keep snapshots), grouped by nothing,
-/// channel or queue, and every boundary (range and buckets) on a 15-minute
-/// UTC boundary.
+/// channel or queue, and every boundary (range and buckets) on a quarter
+/// hour of UTC.
 pub fn eligible(family: Family, query: &ReportQuery, bounds: Option<&[DateTime<Utc>]>) -> bool {
     let family_ok = matches!(family, Family::InteractionState | Family::MessageVolume);
     let grouping_ok = match &query.grouping {
@@ -62,7 +63,8 @@ fn ceil_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
 }
 
 /// A part of the range read at one grain: (grain, start, end), with grain
-/// 0 = 15 minutes, 1 = hour, 2 = day, as stored by the ingest step.
+/// 1 = hour, 2 = day, as stored by the ingest step, and 0 = quarter hours,
+/// read from the raw rows.
 pub(crate) type Segment = (i16, DateTime<Utc>, DateTime<Utc>);
 
 /// Splits `[s, e)` (on quarter hours) into whole UTC days, then whole hours,
@@ -113,6 +115,36 @@ pub fn segments(
     out
 }
 
+/// The conditions on the keys of a count family: the rollup's `k1`/`k2`
+/// or the raw table's state or direction columns.
+fn push_key_conditions(qb: &mut QueryBuilder<'_, Postgres>, params: &Params, k1: &str, k2: &str) {
+    match params {
+        Params::State {
+            new_states,
+            old_states,
+        } => {
+            let new: Vec<&str> = new_states.iter().map(|s| s.as_str()).collect();
+            qb.push(format_args!(" and {k1} = any("))
+                .push_bind(new)
+                .push("::text[])");
+            if let Some(old) = old_states {
+                let old: Vec<&str> = old.iter().map(|s| s.as_str()).collect();
+                qb.push(format_args!(" and {k2} = any("))
+                    .push_bind(old)
+                    .push("::text[])");
+            }
+        }
+        Params::MessageVolume { direction } => {
+            qb.push(format_args!(" and {k1} = "))
+                .push_bind(direction.as_str());
+        }
+        // Not eligible; never reached.
+        _ => {
+            qb.push(" and false");
+        }
+    }
+}
+
 /// Rows of (group key, bucket index, value), as the raw path yields them.
 pub async fn fetch(
     pool: &PgPool,
@@ -156,41 +188,6 @@ pub async fn fetch(
         .push("::timestamptz[], ")
         .push_bind(ends)
         .push("::timestamptz[]) as seg(grain, s, e)");
-    // A lateral subquery per segment, fenced by `offset 0` so the planner
-    // cannot flatten it into a join: each segment is one index range scan.
-    let columns: Vec<String> = (1..=Channel::ALL.len())
-        .map(|i| format!("r.c{i}"))
-        .collect();
-    qb.push(" cross join lateral (select r.queue_id, r.bucket, ")
-        .push(columns.join(", "))
-        .push(
-            " from count_rollups r where r.grain = seg.grain and r.bucket >= seg.s \
-             and r.bucket < seg.e and r.tenant_id = ",
-        )
-        .push_bind(tenant_id);
-    match &query.params {
-        Params::State {
-            new_states,
-            old_states,
-        } => {
-            let new: Vec<&str> = new_states.iter().map(|s| s.as_str()).collect();
-            qb.push(" and r.source = 1 and r.k1 = any(")
-                .push_bind(new)
-                .push("::text[])");
-            if let Some(old) = old_states {
-                let old: Vec<&str> = old.iter().map(|s| s.as_str()).collect();
-                qb.push(" and r.k2 = any(").push_bind(old).push("::text[])");
-            }
-        }
-        Params::MessageVolume { direction } => {
-            qb.push(" and r.source = 2 and r.k1 = ")
-                .push_bind(direction.as_str());
-        }
-        // Not eligible; never reached.
-        _ => {
-            qb.push(" and false");
-        }
-    }
     // The nil queue holds every queue; queue rows split it.
     let queues: Vec<Uuid> = match (&query.grouping, &query.filters.queues) {
         (
@@ -206,10 +203,57 @@ pub async fn fetch(
         (_, Some(queues)) => queues.clone(),
         (_, None) => vec![Uuid::nil()],
     };
+    let (source, table) = match &query.params {
+        Params::MessageVolume { .. } => (2, "messages"),
+        _ => (1, "interaction_audits"),
+    };
+    // A lateral subquery per segment, fenced by `offset 0` so the planner
+    // cannot flatten it into a join: each segment is one index range scan,
+    // of the rollups at grains 1 and 2, and of the raw rows for the
+    // quarter-hour edges (grain 0), which are never longer than 45 minutes.
+    let columns: Vec<String> = (1..=Channel::ALL.len())
+        .map(|i| format!("r.c{i}"))
+        .collect();
+    qb.push(" cross join lateral ((select r.queue_id, r.bucket, ")
+        .push(columns.join(", "))
+        .push(format_args!(
+            " from count_rollups r where seg.grain > 0 and r.grain = seg.grain \
+             and r.bucket >= seg.s and r.bucket < seg.e and r.source = {source} and r.tenant_id = "
+        ))
+        .push_bind(tenant_id);
+    push_key_conditions(&mut qb, &query.params, "r.k1", "r.k2");
     qb.push(" and r.queue_id = any(")
-        .push_bind(queues)
-        .push("::uuid[])");
-    qb.push(" offset 0) r group by 1, 2");
+        .push_bind(queues.clone())
+        .push("::uuid[]) offset 0) union all (select ");
+    let all_queues = queues == [Uuid::nil()];
+    qb.push(if all_queues {
+        "'00000000-0000-0000-0000-000000000000'::uuid"
+    } else {
+        "s.queue_id"
+    });
+    qb.push(", s.occurred_at");
+    for channel in Channel::ALL {
+        qb.push(format_args!(
+            ", (s.channel = '{}')::int::bigint",
+            channel.as_str()
+        ));
+    }
+    qb.push(format_args!(
+        " from {table} s where seg.grain = 0 and s.occurred_at >= seg.s \
+         and s.occurred_at < seg.e and s.tenant_id = "
+    ))
+    .push_bind(tenant_id);
+    let (k1, k2) = match source {
+        2 => ("s.direction", ""),
+        _ => ("s.new_state", "s.old_state"),
+    };
+    push_key_conditions(&mut qb, &query.params, k1, k2);
+    if !all_queues {
+        qb.push(" and s.queue_id = any(")
+            .push_bind(queues)
+            .push("::uuid[])");
+    }
+    qb.push(" offset 0)) r group by 1, 2");
     let rows = qb.build().fetch_all(pool).await?;
 
     // Channels counted: the filter's, or all of them.

@@ -38,9 +38,15 @@ fn events() -> impl Strategy<Value = Vec<Value>> {
             .into_iter()
             .enumerate()
             .map(|(n, (minute, channel, state, queue, message, old))| {
+                // A third exactly on quarter hours, the edges of segments.
+                let (minute, second) = if n % 3 == 0 {
+                    (minute / 15 * 15, 0)
+                } else {
+                    (minute, (n % 7) as i64 * 13)
+                };
                 let at = chrono::DateTime::parse_from_rfc3339("2026-03-28T00:00:00Z").expect("t")
                     + chrono::Duration::minutes(minute)
-                    + chrono::Duration::seconds((n % 7) as i64 * 13);
+                    + chrono::Duration::seconds(second);
                 let queue = [Value::Null, json!(Q1), json!(Q2)][queue].clone();
                 if message {
                     json!({"id": format!("m{n}"), "type": "message.created", "occurredAt": at.to_rfc3339(),
