@@ -1,65 +1,16 @@
-//! Storing a validated batch: one statement, so the batch is atomic, and
-//! idempotent per `(tenant, id)`.
+//! Storing a validated batch in one transaction (the events, their derived
+//! times, then the rollups), so the batch is atomic, and idempotent per
+//! `(tenant, id)`.
 
-use std::sync::LazyLock;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::derive;
 use super::events::ValidEvent;
-use crate::domain::Channel;
-
-/// The batch statement with its rollup inserts filled in (closed values
-/// only, never user input).
-static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
-    INSERT_BATCH_TEMPLATE
-        .replace(
-            "AUDIT_ROLLUPS",
-            &rollup_insert(1, "audits", "a.new_state", "coalesce(a.old_state, '')"),
-        )
-        .replace(
-            "MESSAGE_ROLLUPS",
-            &rollup_insert(2, "msgs", "a.direction", "''"),
-        )
-});
-
-/// The insert that adds a CTE's newly stored rows (`a`) to the rollups of
-/// `source`: per queue and for all queues (the nil UUID), at every grain,
-/// one count per channel into `c1..c10`, added to what is stored.
-fn rollup_insert(source: u8, rows: &str, k1: &str, k2: &str) -> String {
-    let columns: Vec<String> = (1..=Channel::ALL.len()).map(|i| format!("c{i}")).collect();
-    let counts: Vec<String> = Channel::ALL
-        .iter()
-        .map(|c| format!("count(*) filter (where a.channel = '{}')", c.as_str()))
-        .collect();
-    let additions: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{c} = count_rollups.{c} + excluded.{c}"))
-        .collect();
-    format!(
-        "    insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, {columns})
-    select $1, {source}, q.queue_id, {k1}, g.grain,
-        date_bin(g.width, a.occurred_at, timestamptz '2000-01-01 00:00:00+00'), {k2}, {counts}
-    from {rows} a
-    cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (a.queue_id)) as q(queue_id)
-    cross join {GRAINS}
-    where q.queue_id is not null
-    group by 1, 2, 3, 4, 5, 6, 7
-    order by 3, 4, 5, 6, 7
-    on conflict (tenant_id, source, queue_id, k1, grain, bucket, k2) do update set {additions}",
-        columns = columns.join(", "),
-        counts = counts.join(", "),
-        additions = additions.join(", "),
-    )
-}
-
-/// The rollup grains: 1 = hour, 2 = day (see `report::rollup`; quarter-hour
-/// edges are read from the raw rows).
-const GRAINS: &str =
-    "(values (1::smallint, interval '1 hour'), (2::smallint, interval '1 day')) as g(grain, width)";
+use super::{derive, rollups};
 
 /// What storing a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +24,7 @@ pub struct Stored {
 /// directory events, whose tables hold just the latest description.
 /// Directory rows keep the description with the latest `occurredAt`
 /// (ties: the greater event id), whatever the arrival order.
-const INSERT_BATCH_TEMPLATE: &str = r#"
+const INSERT_BATCH: &str = r#"
 with input as (
     select t.id, t.kind, t.at, t.payload
     from unnest($2::text[], $3::text[], $4::timestamptz[], $5::jsonb[]) as t(id, kind, at, payload)
@@ -93,9 +44,6 @@ with input as (
         payload->>'oldState', payload->>'newState', (payload->>'queueId')::uuid,
         (payload->>'userId')::uuid, occurred_at, payload->'data'
     from ins where event_type = 'interaction.state_changed'
-    returning occurred_at, new_state, old_state, channel, queue_id
-), audit_rollups as (
-AUDIT_ROLLUPS
 ), msgs as (
     insert into messages (tenant_id, event_id, interaction_id, conversation_id, direction, automated,
         channel, queue_id, account_id, user_id, content_type, from_address, to_address, keyword,
@@ -106,9 +54,6 @@ AUDIT_ROLLUPS
         payload->>'fromAddress', payload->>'toAddress', payload->>'keyword',
         payload->>'deliveryStatus', payload->>'statusCode', occurred_at, payload->'data'
     from ins where event_type = 'message.created'
-    returning occurred_at, direction, channel, queue_id
-), message_rollups as (
-MESSAGE_ROLLUPS
 ), convs as (
     insert into conversation_events (tenant_id, event_id, conversation_id, kind, interaction_id,
         channel, account_id, queue_id, user_id, direction, initiation_method, ended_by, occurred_at, data)
@@ -176,6 +121,8 @@ MESSAGE_ROLLUPS
 )
 select count(*),
     coalesce(array_agg(distinct payload->>'interactionId')
+        filter (where event_type in ('interaction.state_changed', 'message.created')), '{}'),
+    coalesce(array_agg(event_id)
         filter (where event_type in ('interaction.state_changed', 'message.created')), '{}')
 from ins
 "#;
@@ -209,7 +156,7 @@ async fn try_store_batch(
     tenant_id: Uuid,
     events: &[ValidEvent],
 ) -> sqlx::Result<Stored> {
-    let mut seen = std::collections::HashSet::with_capacity(events.len());
+    let mut seen = HashSet::with_capacity(events.len());
     let mut ids: Vec<&str> = Vec::with_capacity(events.len());
     let mut kinds: Vec<&str> = Vec::with_capacity(events.len());
     let mut times: Vec<DateTime<Utc>> = Vec::with_capacity(events.len());
@@ -223,15 +170,20 @@ async fn try_store_batch(
         }
     }
     let mut tx = pool.begin().await?;
-    let (inserted, mut touched): (i64, Vec<String>) = sqlx::query_as(INSERT_BATCH.as_str())
-        .bind(tenant_id)
-        .bind(&ids)
-        .bind(&kinds)
-        .bind(&times)
-        .bind(&payloads)
-        .fetch_one(&mut *tx)
-        .await?;
+    let (inserted, mut touched, counted): (i64, Vec<String>, Vec<String>) =
+        sqlx::query_as(INSERT_BATCH)
+            .bind(tenant_id)
+            .bind(&ids)
+            .bind(&kinds)
+            .bind(&times)
+            .bind(&payloads)
+            .fetch_one(&mut *tx)
+            .await?;
     derive::recompute(&mut tx, tenant_id, &mut touched).await?;
+    // Rollups last: their rows are shared by concurrent batches of the
+    // tenant, so their locks are taken just before the commit.
+    let counted: HashSet<&str> = counted.iter().map(String::as_str).collect();
+    rollups::apply(&mut tx, tenant_id, events, &counted).await?;
     tx.commit().await?;
     Ok(Stored {
         inserted: inserted as u64,

@@ -96,6 +96,15 @@ async fn resending_is_a_no_op_and_repeats_in_a_batch_count_once() {
         .await
         .expect("n");
     assert_eq!(audits, 2);
+    // The rollups count the repeat once too.
+    let response = app
+        .post(
+            "/reporting/v1.2/interactions/state/count",
+            &json!({"newState": ["Created"], "filters": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(response.header("x-query-plan").as_deref(), Some("rollup"));
+    assert_eq!(response.json()["count"], 1);
 }
 
 #[tokio::test]

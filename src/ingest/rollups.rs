@@ -1,0 +1,146 @@
+//! Maintenance of the count rollups (`count_rollups`): the state audits and
+//! messages a batch newly stored are counted here, per queue and for all
+//! queues (the nil UUID), at the hour and day grains, one count per channel,
+//! and added to the stored rows by one upsert at the end of the batch's
+//! transaction, in key order, so concurrent batches hold the rows' locks
+//! only briefly and cannot deadlock on them.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::Value;
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use super::events::{EventKind, ValidEvent};
+use crate::domain::Channel;
+
+/// Key of a rollup row: source (1 audits, 2 messages), queue, k1, grain
+/// (1 hour, 2 day), bucket, k2.
+type Key = (i16, Uuid, String, i16, DateTime<Utc>, String);
+
+const CHANNELS: usize = Channel::ALL.len();
+
+fn floor_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    Utc.timestamp_opt(secs - secs.rem_euclid(unit), 0)
+        .single()
+        .unwrap_or(t)
+}
+
+fn text(payload: &Value, field: &str) -> String {
+    payload
+        .get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The rollup deltas of the events whose ids were newly stored.
+fn deltas(events: &[ValidEvent], stored: &HashSet<&str>) -> BTreeMap<Key, [i64; CHANNELS]> {
+    let mut out: BTreeMap<Key, [i64; CHANNELS]> = BTreeMap::new();
+    // An id repeated in the batch was stored once, from its first event.
+    let mut counted: HashSet<&str> = HashSet::with_capacity(stored.len());
+    for event in events {
+        let (source, k1, k2) = match event.kind {
+            EventKind::InteractionStateChanged => (
+                1,
+                text(&event.payload, "newState"),
+                text(&event.payload, "oldState"),
+            ),
+            EventKind::MessageCreated => (2, text(&event.payload, "direction"), String::new()),
+            _ => continue,
+        };
+        if !stored.contains(event.id.as_str()) || !counted.insert(event.id.as_str()) {
+            continue;
+        }
+        let channel = text(&event.payload, "channel");
+        let Some(column) = Channel::ALL.iter().position(|c| c.as_str() == channel) else {
+            continue;
+        };
+        let queue = event
+            .payload
+            .get("queueId")
+            .and_then(Value::as_str)
+            .and_then(|q| Uuid::parse_str(q).ok());
+        for queue in [Some(Uuid::nil()), queue].into_iter().flatten() {
+            for (grain, unit) in [(1, 3600), (2, 86_400)] {
+                let key = (
+                    source,
+                    queue,
+                    k1.clone(),
+                    grain,
+                    floor_to(event.occurred_at, unit),
+                    k2.clone(),
+                );
+                out.entry(key).or_insert([0; CHANNELS])[column] += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Adds the deltas: `$8` holds the channel counts of row `o` at
+/// `[(o - 1) * 10 + 1 ..= o * 10]`.
+static UPSERT: LazyLock<String> = LazyLock::new(|| {
+    let columns: Vec<String> = (1..=CHANNELS).map(|i| format!("c{i}")).collect();
+    let picks: Vec<String> = (1..=CHANNELS)
+        .map(|i| format!("$8[(u.o - 1) * {CHANNELS} + {i}]"))
+        .collect();
+    let additions: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = count_rollups.{c} + excluded.{c}"))
+        .collect();
+    format!(
+        "insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, {columns})
+select $1, u.source, u.queue_id, u.k1, u.grain, u.bucket, u.k2, {picks}
+from unnest($2::smallint[], $3::uuid[], $4::text[], $5::smallint[], $6::timestamptz[], $7::text[])
+    with ordinality as u(source, queue_id, k1, grain, bucket, k2, o)
+on conflict (tenant_id, source, queue_id, k1, grain, bucket, k2) do update set {additions}",
+        columns = columns.join(", "),
+        picks = picks.join(", "),
+        additions = additions.join(", "),
+    )
+});
+
+/// Adds the newly stored audits and messages of a batch to the rollups.
+pub async fn apply(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: Uuid,
+    events: &[ValidEvent],
+    stored: &HashSet<&str>,
+) -> sqlx::Result<()> {
+    let deltas = deltas(events, stored);
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let mut source = Vec::with_capacity(deltas.len());
+    let mut queue = Vec::with_capacity(deltas.len());
+    let mut k1 = Vec::with_capacity(deltas.len());
+    let mut grain = Vec::with_capacity(deltas.len());
+    let mut bucket = Vec::with_capacity(deltas.len());
+    let mut k2 = Vec::with_capacity(deltas.len());
+    let mut counts = Vec::with_capacity(deltas.len() * CHANNELS);
+    for ((s, q, a, g, b, o), c) in deltas {
+        source.push(s);
+        queue.push(q);
+        k1.push(a);
+        grain.push(g);
+        bucket.push(b);
+        k2.push(o);
+        counts.extend_from_slice(&c);
+    }
+    sqlx::query(UPSERT.as_str())
+        .bind(tenant_id)
+        .bind(source)
+        .bind(queue)
+        .bind(k1)
+        .bind(grain)
+        .bind(bucket)
+        .bind(k2)
+        .bind(counts)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
