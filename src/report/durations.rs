@@ -217,12 +217,16 @@ pub async fn fetch(
     let wanted: Vec<(Uuid, i16)> = wanted.into_iter().collect();
     let mut values: HashMap<(&str, usize, i16), ValueCounts> = HashMap::new();
     if !wanted.is_empty() {
+        // Equal values of a lookup and bucket arrive as one row.
         let rows = sqlx::query(
-            "select k.i, f.bucket, f.value_us, f.n \
+            "select k.i, case when $7::timestamptz[] is null then 0 \
+                 else width_bucket(f.bucket, $7::timestamptz[]) - 1 end::int as bucket, \
+                 f.value_us, sum(f.n)::bigint \
              from unnest($3::uuid[], $4::smallint[]) with ordinality as k(queue_id, bin, i) \
              cross join lateral (select f.bucket, f.value_us, f.n from duration_values f \
                  where f.tenant_id = $1 and f.metric = $2 and f.queue_id = k.queue_id \
-                 and f.bin = k.bin and f.bucket >= $5 and f.bucket < $6 and f.n <> 0 offset 0) f",
+                 and f.bin = k.bin and f.bucket >= $5 and f.bucket < $6 and f.n <> 0 offset 0) f \
+             group by 1, 2, 3",
         )
         .bind(tenant_id)
         .bind(metric)
@@ -230,25 +234,25 @@ pub async fn fetch(
         .bind(wanted.iter().map(|w| w.1).collect::<Vec<_>>())
         .bind(query.from)
         .bind(query.to)
+        .bind(bounds.as_ref())
         .fetch_all(&mut *tx)
         .await?;
+        // The group key of each lookup.
+        let keys: Vec<Option<&str>> = wanted.iter().map(|(q, _)| key_of.get(q).copied()).collect();
         for row in rows {
             let i: i64 = row.try_get(0)?;
-            let Some(&(queue, bin)) = usize::try_from(i - 1).ok().and_then(|i| wanted.get(i))
+            let Some(lookup) = usize::try_from(i - 1).ok().filter(|i| *i < wanted.len()) else {
+                continue;
+            };
+            let (Some(key), Ok(bucket)) =
+                (keys[lookup], usize::try_from(row.try_get::<i32, _>(1)?))
             else {
                 continue;
             };
-            let hour: DateTime<Utc> = row.try_get(1)?;
-            let bucket = match &bounds {
-                Some(bounds) => bounds.partition_point(|b| *b <= hour).saturating_sub(1),
-                None => 0,
-            };
-            if let Some(key) = key_of.get(&queue) {
-                values
-                    .entry((*key, bucket, bin))
-                    .or_default()
-                    .push((row.try_get(2)?, row.try_get(3)?));
-            }
+            values
+                .entry((key, bucket, wanted[lookup].1))
+                .or_default()
+                .push((row.try_get(2)?, row.try_get(3)?));
         }
     }
     tx.commit().await?;
