@@ -5,7 +5,7 @@
 --
 -- * duration_rollups (level 1): per tenant × metric × queue (the nil UUID
 --   for all queues) × UTC hour or day, the count, the sum in microseconds
---   and how many values fall in each of 64 logarithmic bins (b0..b63, see
+--   and how many values fall in each of 128 logarithmic bins (b0..b127, see
 --   cx_duration_bin). Count and sum give the average; the bin counts tell
 --   which bin holds the value of any rank.
 -- * duration_values (level 2): per tenant × metric × queue × bin × UTC hour,
@@ -19,13 +19,13 @@
 -- exact. Metrics: 1 queue time, 2 IVR time, 3 advisor response time,
 -- 4 originator wait time.
 
--- The bin of a duration: 0 below one second, then four bins per doubling
--- (1 s, 1.19 s, 1.41 s, ...), the last (63) from 2^15.5 s ≈ 12.9 h upwards.
+-- The bin of a duration: 0 below one second, then eight bins per doubling
+-- (1 s, 1.09 s, 1.19 s, ...), the last (127) from 2^15.75 s ≈ 15.1 h upwards.
 -- Only this function assigns bins, at ingest and in this backfill.
 create function cx_duration_bin(value_us bigint) returns smallint
 language sql immutable parallel safe
 return case when value_us < 1000000 then 0
-    else least(63, 1 + floor(4 * ln(value_us::float8 / 1000000) / ln(2::float8)))::smallint end;
+    else least(127, 1 + floor(8 * ln(value_us::float8 / 1000000) / ln(2::float8)))::smallint end;
 
 create table duration_rollups (
     tenant_id uuid not null,
@@ -100,6 +100,70 @@ create table duration_rollups (
     b61 integer not null default 0,
     b62 integer not null default 0,
     b63 integer not null default 0,
+    b64 integer not null default 0,
+    b65 integer not null default 0,
+    b66 integer not null default 0,
+    b67 integer not null default 0,
+    b68 integer not null default 0,
+    b69 integer not null default 0,
+    b70 integer not null default 0,
+    b71 integer not null default 0,
+    b72 integer not null default 0,
+    b73 integer not null default 0,
+    b74 integer not null default 0,
+    b75 integer not null default 0,
+    b76 integer not null default 0,
+    b77 integer not null default 0,
+    b78 integer not null default 0,
+    b79 integer not null default 0,
+    b80 integer not null default 0,
+    b81 integer not null default 0,
+    b82 integer not null default 0,
+    b83 integer not null default 0,
+    b84 integer not null default 0,
+    b85 integer not null default 0,
+    b86 integer not null default 0,
+    b87 integer not null default 0,
+    b88 integer not null default 0,
+    b89 integer not null default 0,
+    b90 integer not null default 0,
+    b91 integer not null default 0,
+    b92 integer not null default 0,
+    b93 integer not null default 0,
+    b94 integer not null default 0,
+    b95 integer not null default 0,
+    b96 integer not null default 0,
+    b97 integer not null default 0,
+    b98 integer not null default 0,
+    b99 integer not null default 0,
+    b100 integer not null default 0,
+    b101 integer not null default 0,
+    b102 integer not null default 0,
+    b103 integer not null default 0,
+    b104 integer not null default 0,
+    b105 integer not null default 0,
+    b106 integer not null default 0,
+    b107 integer not null default 0,
+    b108 integer not null default 0,
+    b109 integer not null default 0,
+    b110 integer not null default 0,
+    b111 integer not null default 0,
+    b112 integer not null default 0,
+    b113 integer not null default 0,
+    b114 integer not null default 0,
+    b115 integer not null default 0,
+    b116 integer not null default 0,
+    b117 integer not null default 0,
+    b118 integer not null default 0,
+    b119 integer not null default 0,
+    b120 integer not null default 0,
+    b121 integer not null default 0,
+    b122 integer not null default 0,
+    b123 integer not null default 0,
+    b124 integer not null default 0,
+    b125 integer not null default 0,
+    b126 integer not null default 0,
+    b127 integer not null default 0,
     primary key (tenant_id, metric, queue_id, grain, bucket)
 );
 
@@ -141,10 +205,10 @@ select tenant_id, metric, queue_id, bin, date_bin(interval '1 hour', occurred_at
 from duration_backfill
 group by 1, 2, 3, 4, 5, 6;
 
-insert into duration_rollups (tenant_id, metric, queue_id, grain, bucket, n, sum_us, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15, b16, b17, b18, b19, b20, b21, b22, b23, b24, b25, b26, b27, b28, b29, b30, b31, b32, b33, b34, b35, b36, b37, b38, b39, b40, b41, b42, b43, b44, b45, b46, b47, b48, b49, b50, b51, b52, b53, b54, b55, b56, b57, b58, b59, b60, b61, b62, b63)
+insert into duration_rollups (tenant_id, metric, queue_id, grain, bucket, n, sum_us, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15, b16, b17, b18, b19, b20, b21, b22, b23, b24, b25, b26, b27, b28, b29, b30, b31, b32, b33, b34, b35, b36, b37, b38, b39, b40, b41, b42, b43, b44, b45, b46, b47, b48, b49, b50, b51, b52, b53, b54, b55, b56, b57, b58, b59, b60, b61, b62, b63, b64, b65, b66, b67, b68, b69, b70, b71, b72, b73, b74, b75, b76, b77, b78, b79, b80, b81, b82, b83, b84, b85, b86, b87, b88, b89, b90, b91, b92, b93, b94, b95, b96, b97, b98, b99, b100, b101, b102, b103, b104, b105, b106, b107, b108, b109, b110, b111, b112, b113, b114, b115, b116, b117, b118, b119, b120, b121, b122, b123, b124, b125, b126, b127)
 select tenant_id, metric, queue_id, g.grain, date_bin(g.width, occurred_at, timestamptz '2000-01-01 00:00:00+00'),
     count(*), sum(value_us),
-    count(*) filter (where bin = 0),
+count(*) filter (where bin = 0),
     count(*) filter (where bin = 1),
     count(*) filter (where bin = 2),
     count(*) filter (where bin = 3),
@@ -207,7 +271,71 @@ select tenant_id, metric, queue_id, g.grain, date_bin(g.width, occurred_at, time
     count(*) filter (where bin = 60),
     count(*) filter (where bin = 61),
     count(*) filter (where bin = 62),
-    count(*) filter (where bin = 63)
+    count(*) filter (where bin = 63),
+    count(*) filter (where bin = 64),
+    count(*) filter (where bin = 65),
+    count(*) filter (where bin = 66),
+    count(*) filter (where bin = 67),
+    count(*) filter (where bin = 68),
+    count(*) filter (where bin = 69),
+    count(*) filter (where bin = 70),
+    count(*) filter (where bin = 71),
+    count(*) filter (where bin = 72),
+    count(*) filter (where bin = 73),
+    count(*) filter (where bin = 74),
+    count(*) filter (where bin = 75),
+    count(*) filter (where bin = 76),
+    count(*) filter (where bin = 77),
+    count(*) filter (where bin = 78),
+    count(*) filter (where bin = 79),
+    count(*) filter (where bin = 80),
+    count(*) filter (where bin = 81),
+    count(*) filter (where bin = 82),
+    count(*) filter (where bin = 83),
+    count(*) filter (where bin = 84),
+    count(*) filter (where bin = 85),
+    count(*) filter (where bin = 86),
+    count(*) filter (where bin = 87),
+    count(*) filter (where bin = 88),
+    count(*) filter (where bin = 89),
+    count(*) filter (where bin = 90),
+    count(*) filter (where bin = 91),
+    count(*) filter (where bin = 92),
+    count(*) filter (where bin = 93),
+    count(*) filter (where bin = 94),
+    count(*) filter (where bin = 95),
+    count(*) filter (where bin = 96),
+    count(*) filter (where bin = 97),
+    count(*) filter (where bin = 98),
+    count(*) filter (where bin = 99),
+    count(*) filter (where bin = 100),
+    count(*) filter (where bin = 101),
+    count(*) filter (where bin = 102),
+    count(*) filter (where bin = 103),
+    count(*) filter (where bin = 104),
+    count(*) filter (where bin = 105),
+    count(*) filter (where bin = 106),
+    count(*) filter (where bin = 107),
+    count(*) filter (where bin = 108),
+    count(*) filter (where bin = 109),
+    count(*) filter (where bin = 110),
+    count(*) filter (where bin = 111),
+    count(*) filter (where bin = 112),
+    count(*) filter (where bin = 113),
+    count(*) filter (where bin = 114),
+    count(*) filter (where bin = 115),
+    count(*) filter (where bin = 116),
+    count(*) filter (where bin = 117),
+    count(*) filter (where bin = 118),
+    count(*) filter (where bin = 119),
+    count(*) filter (where bin = 120),
+    count(*) filter (where bin = 121),
+    count(*) filter (where bin = 122),
+    count(*) filter (where bin = 123),
+    count(*) filter (where bin = 124),
+    count(*) filter (where bin = 125),
+    count(*) filter (where bin = 126),
+    count(*) filter (where bin = 127)
 from duration_backfill
 cross join (values (1::smallint, interval '1 hour'), (2::smallint, interval '1 day')) as g(grain, width)
 group by 1, 2, 3, 4, 5;

@@ -12,8 +12,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-/// Bins per level-1 row (`b0..b63`).
-pub const BINS: usize = 64;
+/// Bins per level-1 row (`b0..b127`).
+pub const BINS: usize = 128;
 
 /// One value entering (`sign` 1) or leaving (−1) a duration metric.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -81,7 +81,7 @@ fn deltas(changes: &[Change]) -> (BTreeMap<RollupKey, RollupDelta>, BTreeMap<Val
 }
 
 /// Adds level-1 deltas: `$8` holds the bins of row `o` at
-/// `[(o - 1) * 64 + 1 ..= o * 64]`.
+/// `[(o - 1) * 128 + 1 ..= o * 128]`.
 static UPSERT_ROLLUPS: LazyLock<String> = LazyLock::new(|| {
     let columns: Vec<String> = (0..BINS).map(|i| format!("b{i}")).collect();
     let picks: Vec<String> = (0..BINS)

@@ -2,7 +2,7 @@
 //! response and originator wait times), exact to the last bit:
 //!
 //! 1. `duration_rollups` gives, per group and bucket, the count, the sum in
-//!    microseconds and the count of each of 64 value bins, read at day and
+//!    microseconds and the count of each of 128 value bins, read at day and
 //!    hour grains like the count rollups (see [`rollup::segments`]).
 //! 2. Min, max, p50 and p90 are values of ranks (0, n−1, and floor/ceil of
 //!    p·(n−1), which `percentile_cont` interpolates between). The bin counts

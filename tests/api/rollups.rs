@@ -198,7 +198,7 @@ fn rollup_and_raw_paths_give_identical_answers() {
 /// Audits and messages of four interactions over three days around the
 /// Berlin DST change, with millisecond (and some microsecond) times, in
 /// random transitions: queue, IVR and response times of every shape,
-/// including equal values and values past the last bin's 12.9 h.
+/// including equal values and values past the last bin's 15.1 h.
 fn timed_events() -> impl Strategy<Value = Vec<Value>> {
     const PAIRS: [(&str, &str); 8] = [
         ("Draft", "Created"),
