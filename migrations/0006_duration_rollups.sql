@@ -196,7 +196,8 @@ from (
     select tenant_id, 4::smallint, queue_id, occurred_at, round(originator_wait_seconds * 1000000)::bigint
     from messages where originator_wait_seconds is not null
 ) v
-cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (v.queue_id)) as q(queue_id)
+cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid),
+    (nullif(v.queue_id, '00000000-0000-0000-0000-000000000000'::uuid))) as q(queue_id)
 where q.queue_id is not null;
 
 insert into duration_values (tenant_id, metric, queue_id, bin, bucket, value_us, n)

@@ -57,7 +57,10 @@ fn deltas(changes: &[Change]) -> (BTreeMap<RollupKey, RollupDelta>, BTreeMap<Val
         let bin = usize::try_from(change.bin).unwrap_or(0).min(BINS - 1);
         let hour = floor_to(change.occurred_at, HOUR);
         let day = floor_to(change.occurred_at, DAY);
-        for queue in [Some(Uuid::nil()), change.queue_id].into_iter().flatten() {
+        // The nil UUID is the row of all queues: a value whose queue is the
+        // nil UUID is counted there once.
+        let queue = change.queue_id.filter(|q| !q.is_nil());
+        for queue in [Some(Uuid::nil()), queue].into_iter().flatten() {
             *values
                 .entry((change.metric, queue, bin as i16, hour, change.value_us))
                 .or_default() += change.sign;

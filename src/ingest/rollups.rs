@@ -59,11 +59,14 @@ fn deltas(events: &[ValidEvent], stored: &HashSet<&str>) -> BTreeMap<Key, [i64; 
         let Some(column) = Channel::ALL.iter().position(|c| c.as_str() == channel) else {
             continue;
         };
+        // The nil UUID is the row of all queues: an event naming it as its
+        // queue is counted there once.
         let queue = event
             .payload
             .get("queueId")
             .and_then(Value::as_str)
-            .and_then(|q| Uuid::parse_str(q).ok());
+            .and_then(|q| Uuid::parse_str(q).ok())
+            .filter(|q| !q.is_nil());
         for queue in [Some(Uuid::nil()), queue].into_iter().flatten() {
             for (grain, unit) in [(1, 3600), (2, 86_400)] {
                 let key = (

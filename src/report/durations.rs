@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::plan::{average_seconds, millis, DurationStats, MetricValue};
 use super::request::{Grouping, Params, ReportQuery};
-use super::rollup::segments;
+use super::rollup::{names_nil_queue, segments};
 use super::tiles::{Dimension, Family};
 use crate::domain::ResponseTimeKind;
 use crate::error::Result;
@@ -42,6 +42,7 @@ pub fn eligible(family: Family, query: &ReportQuery, bounds: Option<&[DateTime<U
     };
     metric(family, &query.params).is_some()
         && grouping_ok
+        && !names_nil_queue(query)
         && query.filters.channels.is_none()
         && query.filters.data.is_empty()
         && hour_aligned(query.from)

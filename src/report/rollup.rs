@@ -37,10 +37,28 @@ pub fn eligible(family: Family, query: &ReportQuery, bounds: Option<&[DateTime<U
     };
     family_ok
         && grouping_ok
+        && !names_nil_queue(query)
         && query.filters.data.is_empty()
         && aligned(query.from)
         && aligned(query.to)
         && bounds.is_none_or(|b| b.iter().all(|t| aligned(*t)))
+}
+
+/// Whether the request names the nil UUID as a queue (group or filter):
+/// the rollups keep all queues under that key, so only raw rows can say
+/// which events named it.
+pub(crate) fn names_nil_queue(query: &ReportQuery) -> bool {
+    let keys = match &query.grouping {
+        Grouping::Keys {
+            dimension: Dimension::Queue,
+            keys,
+        } => keys.as_slice(),
+        _ => &[],
+    };
+    keys.iter()
+        .filter_map(|k| Uuid::parse_str(k).ok())
+        .chain(query.filters.queues.iter().flatten().copied())
+        .any(|q| q.is_nil())
 }
 
 const HOUR: i64 = 3600;

@@ -15,6 +15,8 @@ use crate::messages::{Q1, Q2};
 
 const CHANNELS: [&str; 4] = ["Email", "SMS", "WebChat", "Voice"];
 const STATES: [&str; 4] = ["Queued", "Assigned", "Closed", "Created"];
+/// Events may name the nil UUID as their queue.
+const NIL: &str = "00000000-0000-0000-0000-000000000000";
 const ZONES: [&str; 5] = [
     "UTC",
     "Europe/Berlin",
@@ -29,7 +31,7 @@ fn events() -> impl Strategy<Value = Vec<Value>> {
         0i64..(3 * 24 * 60),
         0..CHANNELS.len(),
         0..STATES.len(),
-        0..3usize,
+        0..4usize,
         any::<bool>(),
         0..3usize,
     );
@@ -47,7 +49,7 @@ fn events() -> impl Strategy<Value = Vec<Value>> {
                 let at = chrono::DateTime::parse_from_rfc3339("2026-03-28T00:00:00Z").expect("t")
                     + chrono::Duration::minutes(minute)
                     + chrono::Duration::seconds(second);
-                let queue = [Value::Null, json!(Q1), json!(Q2)][queue].clone();
+                let queue = [Value::Null, json!(Q1), json!(Q2), json!(NIL)][queue].clone();
                 if message {
                     json!({"id": format!("m{n}"), "type": "message.created", "occurredAt": at.to_rfc3339(),
                         "interactionId": format!("i{}", n % 5), "direction": if n % 2 == 0 { "Inbound" } else { "Outbound" },
@@ -213,7 +215,7 @@ fn timed_events() -> impl Strategy<Value = Vec<Value>> {
     let one = (
         0i64..(3 * 24 * 60),
         0..PAIRS.len(),
-        0..3usize,
+        0..4usize,
         0..4usize,
         0i64..3_000_000,
     );
@@ -232,7 +234,7 @@ fn timed_events() -> impl Strategy<Value = Vec<Value>> {
                     + chrono::Duration::minutes(minute)
                     + chrono::Duration::microseconds(micros);
                 let at = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-                let queue = [Value::Null, json!(Q1), json!(Q2)][queue].clone();
+                let queue = [Value::Null, json!(Q1), json!(Q2), json!(NIL)][queue].clone();
                 let interaction = format!("i{}", n % 4);
                 if kind == 0 {
                     let (old, new) = PAIRS[pair];
@@ -259,6 +261,8 @@ fn duration_question() -> impl Strategy<Value = (String, Value)> {
         "interactions/ivr-time/by-date/by-queues",
         "messages/response-times/count",
         "messages/response-times/by-date",
+        "messages/response-times/count",
+        "messages/response-times/by-date",
         "messages/response-times/count/by-queues",
         "messages/response-times/by-date/by-queues",
     ]);
@@ -269,7 +273,8 @@ fn duration_question() -> impl Strategy<Value = (String, Value)> {
         // Start: hours (rollup-aligned), or quarter hours (raw).
         (0i64..(2 * 24 * 4), any::<bool>()),
         1i64..(3 * 24),
-        0..3usize,
+        // 1: a queue filter, 2: a channel filter (raw), else none.
+        0..4usize,
     )
         .prop_map(|(tile, zone, group_by, (start, quarter), hours, filter)| {
             let base = chrono::DateTime::parse_from_rfc3339("2026-03-28T00:00:00Z").expect("t");
@@ -425,6 +430,16 @@ async fn planner_uses_rollups_only_where_they_are_exact() {
         plan(
             json!({"responseTime": "AdvisorResponseTime", "accounts": [crate::messages::U1], "filters": aligned}),
             "messages/response-times/count/by-accounts"
+        )
+        .await
+        .as_deref(),
+        Some("raw")
+    );
+    // The nil UUID is the rollups' key of all queues: asking for it is raw.
+    assert_eq!(
+        plan(
+            json!({"newState": ["Closed"], "filters": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "queues": [NIL]}}),
+            "interactions/state/count"
         )
         .await
         .as_deref(),
