@@ -66,7 +66,7 @@ struct Args {
     #[arg(long, default_value_t = 30)]
     iterations: usize,
     /// Ingest requests in flight.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 2)]
     concurrency: usize,
     /// Events per ingest request (at most 10,000).
     #[arg(long, default_value_t = 5000)]
@@ -507,6 +507,14 @@ fn questions(queues: &[Uuid]) -> Vec<Question> {
             "messages/response-times/count",
             json!({"responseTime": "OriginatorWaitTime", "filters": range}),
             &duration_sql("originator_wait_seconds", "", "").replace("TABLE", "messages"),
+            List::None,
+            month,
+        ),
+        question(
+            "(j) originator wait by Berlin day, 31 d",
+            "messages/response-times/by-date",
+            json!({"responseTime": "OriginatorWaitTime", "timeZone": "Europe/Berlin", "filters": with(json!({"groupBy": "Day"}))}),
+            &duration_sql("originator_wait_seconds", by_day, " group by 1").replace("TABLE", "messages"),
             List::None,
             month,
         ),

@@ -203,57 +203,62 @@ pub async fn fetch(
     }
     cells.retain(|_, cell| cell.n > 0);
 
-    // Level 2: the values of every (queue, bin) some rank falls in.
-    let mut wanted: BTreeSet<(Uuid, i16)> = BTreeSet::new();
-    for ((key, _), cell) in &cells {
+    // Level 2: the values of every (cell, queue, bin) some rank falls in,
+    // each read over its cell's part of the range only.
+    let span = |bucket: usize| match &bounds {
+        Some(b) => (b[bucket].max(query.from), b[bucket + 1].min(query.to)),
+        None => (query.from, query.to),
+    };
+    let mut wanted: BTreeSet<(Uuid, i16, usize)> = BTreeSet::new();
+    for ((key, bucket), cell) in &cells {
         for rank in ranks(cell.n) {
             let (bin, _) = cell.bin_of(rank);
             for (group, queues) in &groups {
                 if group == key {
-                    wanted.extend(queues.iter().map(|q| (*q, bin as i16)));
+                    wanted.extend(queues.iter().map(|q| (*q, bin as i16, *bucket)));
                 }
             }
         }
     }
-    let wanted: Vec<(Uuid, i16)> = wanted.into_iter().collect();
+    let wanted: Vec<(Uuid, i16, usize)> = wanted.into_iter().collect();
     let mut values: HashMap<(&str, usize, i16), ValueCounts> = HashMap::new();
     if !wanted.is_empty() {
-        // Equal values of a lookup and bucket arrive as one row.
+        // Equal values of a lookup arrive as one row.
         let rows = sqlx::query(
-            "select k.i, case when $7::timestamptz[] is null then 0 \
-                 else width_bucket(f.bucket, $7::timestamptz[]) - 1 end::int as bucket, \
-                 f.value_us, sum(f.n)::bigint \
-             from unnest($3::uuid[], $4::smallint[]) with ordinality as k(queue_id, bin, i) \
-             cross join lateral (select f.bucket, f.value_us, f.n from duration_values f \
+            "select k.i, f.value_us, sum(f.n)::bigint \
+             from unnest($3::uuid[], $4::smallint[], $5::timestamptz[], $6::timestamptz[]) \
+                 with ordinality as k(queue_id, bin, s, e, i) \
+             cross join lateral (select f.value_us, f.n from duration_values f \
                  where f.tenant_id = $1 and f.metric = $2 and f.queue_id = k.queue_id \
-                 and f.bin = k.bin and f.bucket >= $5 and f.bucket < $6 and f.n <> 0 offset 0) f \
-             group by 1, 2, 3",
+                 and f.bin = k.bin and f.bucket >= k.s and f.bucket < k.e and f.n <> 0 offset 0) f \
+             group by 1, 2",
         )
         .bind(tenant_id)
         .bind(metric)
         .bind(wanted.iter().map(|w| w.0).collect::<Vec<_>>())
         .bind(wanted.iter().map(|w| w.1).collect::<Vec<_>>())
-        .bind(query.from)
-        .bind(query.to)
-        .bind(bounds.as_ref())
+        .bind(wanted.iter().map(|w| span(w.2).0).collect::<Vec<_>>())
+        .bind(wanted.iter().map(|w| span(w.2).1).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?;
         // The group key of each lookup.
-        let keys: Vec<Option<&str>> = wanted.iter().map(|(q, _)| key_of.get(q).copied()).collect();
+        let keys: Vec<Option<&str>> = wanted
+            .iter()
+            .map(|(q, _, _)| key_of.get(q).copied())
+            .collect();
         for row in rows {
             let i: i64 = row.try_get(0)?;
             let Some(lookup) = usize::try_from(i - 1).ok().filter(|i| *i < wanted.len()) else {
                 continue;
             };
-            let (Some(key), Ok(bucket)) =
-                (keys[lookup], usize::try_from(row.try_get::<i32, _>(1)?))
-            else {
+            let Some(key) = keys[lookup] else {
                 continue;
             };
+            let (_, bin, bucket) = wanted[lookup];
             values
-                .entry((key, bucket, wanted[lookup].1))
+                .entry((key, bucket, bin))
                 .or_default()
-                .push((row.try_get(2)?, row.try_get(3)?));
+                .push((row.try_get(1)?, row.try_get(2)?));
         }
     }
     tx.commit().await?;
