@@ -8,9 +8,11 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
+
+use crate::report::buckets::{floor_to, DAY, HOUR};
 
 /// Bins per level-1 row (`b0..b127`).
 pub const BINS: usize = 128;
@@ -24,16 +26,6 @@ pub struct Change {
     pub value_us: i64,
     pub sign: i64,
     pub bin: i16,
-}
-
-const HOUR: i64 = 3600;
-const DAY: i64 = 86_400;
-
-fn floor_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
-    let secs = t.timestamp();
-    Utc.timestamp_opt(secs - secs.rem_euclid(unit), 0)
-        .single()
-        .unwrap_or(t)
 }
 
 /// Key of a level-1 row: metric, queue, grain (1 hour, 2 day), bucket.

@@ -8,26 +8,20 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::events::{EventKind, ValidEvent};
 use crate::domain::Channel;
+use crate::report::buckets::{floor_to, DAY, HOUR};
 
 /// Key of a rollup row: source (1 audits, 2 messages), queue, k1, grain
 /// (1 hour, 2 day), bucket, k2.
 type Key = (i16, Uuid, String, i16, DateTime<Utc>, String);
 
 const CHANNELS: usize = Channel::ALL.len();
-
-fn floor_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
-    let secs = t.timestamp();
-    Utc.timestamp_opt(secs - secs.rem_euclid(unit), 0)
-        .single()
-        .unwrap_or(t)
-}
 
 fn text(payload: &Value, field: &str) -> String {
     payload
@@ -68,7 +62,7 @@ fn deltas(events: &[ValidEvent], stored: &HashSet<&str>) -> BTreeMap<Key, [i64; 
             .and_then(|q| Uuid::parse_str(q).ok())
             .filter(|q| !q.is_nil());
         for queue in [Some(Uuid::nil()), queue].into_iter().flatten() {
-            for (grain, unit) in [(1, 3600), (2, 86_400)] {
+            for (grain, unit) in [(1, HOUR), (2, DAY)] {
                 let key = (
                     source,
                     queue,

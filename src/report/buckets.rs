@@ -8,6 +8,19 @@ use chrono_tz::Tz;
 
 use crate::domain::Granularity;
 
+/// Seconds of the UTC rollup grains.
+pub const HOUR: i64 = 3600;
+pub const DAY: i64 = 86_400;
+
+/// `t` rounded down to a multiple of `unit` seconds since the epoch (for
+/// hours and days: the UTC hour or day holding it).
+pub fn floor_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    Utc.timestamp_opt(secs - secs.rem_euclid(unit), 0)
+        .single()
+        .unwrap_or(t)
+}
+
 /// One bucket: `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bucket {

@@ -19,16 +19,17 @@ use chrono::{DateTime, Timelike, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
+use super::buckets::HOUR;
 use super::plan::{average_seconds, millis, DurationStats, MetricValue};
 use super::request::{Grouping, Params, ReportQuery};
-use super::rollup::{names_nil_queue, segments};
+use super::rollup::{names_nil_queue, push_bucket_index, push_segments, segments};
 use super::tiles::{Dimension, Family};
 use crate::domain::ResponseTimeKind;
 use crate::error::Result;
 use crate::ingest::durations::BINS;
 
 fn hour_aligned(t: DateTime<Utc>) -> bool {
-    t.timestamp().rem_euclid(3600) == 0 && t.nanosecond() == 0
+    t.timestamp().rem_euclid(HOUR) == 0 && t.nanosecond() == 0
 }
 
 /// Whether the duration rollups can answer `query`: a duration family,
@@ -144,30 +145,12 @@ pub async fn fetch(
     // Level 1: count, sum and bin counts per (queue, bucket).
     let segments = segments(query.from, query.to, bounds.as_deref());
     let mut qb = QueryBuilder::<Postgres>::new("select r.queue_id, ");
-    match &bounds {
-        Some(bounds) => {
-            qb.push("(width_bucket(r.bucket, ")
-                .push_bind(bounds.clone())
-                .push("::timestamptz[]) - 1)::int");
-        }
-        None => {
-            qb.push("0::int");
-        }
-    }
-    qb.push(" as bucket, sum(r.n)::bigint as n, sum(r.sum_us)::bigint as sum_us");
+    push_bucket_index(&mut qb, bounds.clone());
+    qb.push(", sum(r.n)::bigint as n, sum(r.sum_us)::bigint as sum_us");
     for i in 0..BINS {
         qb.push(format_args!(", sum(r.b{i})::bigint"));
     }
-    let grains: Vec<i16> = segments.iter().map(|s| s.0).collect();
-    let starts: Vec<DateTime<Utc>> = segments.iter().map(|s| s.1).collect();
-    let ends: Vec<DateTime<Utc>> = segments.iter().map(|s| s.2).collect();
-    qb.push(" from unnest(")
-        .push_bind(grains)
-        .push("::smallint[], ")
-        .push_bind(starts)
-        .push("::timestamptz[], ")
-        .push_bind(ends)
-        .push("::timestamptz[]) as seg(grain, s, e)");
+    push_segments(&mut qb, &segments);
     // One index range scan per segment (`offset 0` keeps it a subquery).
     qb.push(
         " cross join lateral (select * from duration_rollups r where r.grain = seg.grain \

@@ -138,27 +138,46 @@ pub(crate) fn unit_of_work_condition(action: UnitOfWorkAction) -> &'static str {
     }
 }
 
-/// The conditions of a family's parameters.
-fn push_params(qb: &mut QueryBuilder<'_, Postgres>, src: &Source, params: &Params) {
+/// The conditions on the keys of a count family: the rollup's `k1`/`k2`
+/// or the raw table's state or direction columns.
+pub(crate) fn push_key_conditions(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    params: &Params,
+    k1: &str,
+    k2: &str,
+) {
     match params {
         Params::State {
             new_states,
             old_states,
         } => {
             let new: Vec<&str> = new_states.iter().map(|s| s.as_str()).collect();
-            qb.push(" and s.new_state = any(")
+            qb.push(format_args!(" and {k1} = any("))
                 .push_bind(new)
                 .push("::text[])");
             if let Some(old) = old_states {
                 let old: Vec<&str> = old.iter().map(|s| s.as_str()).collect();
-                qb.push(" and s.old_state = any(")
+                qb.push(format_args!(" and {k2} = any("))
                     .push_bind(old)
                     .push("::text[])");
             }
         }
         Params::MessageVolume { direction } => {
-            qb.push(" and s.direction = ").push_bind(direction.as_str());
+            qb.push(format_args!(" and {k1} = "))
+                .push_bind(direction.as_str());
         }
+        // Only the count families have keys; anything else matches nothing.
+        _ => {
+            qb.push(" and false");
+        }
+    }
+}
+
+/// The conditions of a family's parameters.
+fn push_params(qb: &mut QueryBuilder<'_, Postgres>, src: &Source, params: &Params) {
+    match params {
+        Params::State { .. } => push_key_conditions(qb, params, "s.new_state", "s.old_state"),
+        Params::MessageVolume { .. } => push_key_conditions(qb, params, "s.direction", ""),
         Params::QueueTime | Params::IvrTime | Params::ResponseTime { .. } => {
             qb.push(" and ").push(src.seconds).push(" is not null");
         }

@@ -5,11 +5,13 @@
 //! statement; the planner falls back to raw rows otherwise. Both paths give
 //! identical answers (tested by comparing them).
 
-use chrono::{DateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
+use super::buckets::{floor_to, DAY, HOUR};
 use super::plan::MetricValue;
+use super::raw::push_key_conditions;
 use super::request::{Grouping, Params, ReportQuery};
 use super::tiles::{Dimension, Family};
 use crate::domain::Channel;
@@ -59,16 +61,6 @@ pub(crate) fn names_nil_queue(query: &ReportQuery) -> bool {
         .filter_map(|k| Uuid::parse_str(k).ok())
         .chain(query.filters.queues.iter().flatten().copied())
         .any(|q| q.is_nil())
-}
-
-const HOUR: i64 = 3600;
-const DAY: i64 = 86_400;
-
-fn floor_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
-    let secs = t.timestamp();
-    Utc.timestamp_opt(secs - secs.rem_euclid(unit), 0)
-        .single()
-        .unwrap_or(t)
 }
 
 fn ceil_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
@@ -133,34 +125,35 @@ pub fn segments(
     out
 }
 
-/// The conditions on the keys of a count family: the rollup's `k1`/`k2`
-/// or the raw table's state or direction columns.
-fn push_key_conditions(qb: &mut QueryBuilder<'_, Postgres>, params: &Params, k1: &str, k2: &str) {
-    match params {
-        Params::State {
-            new_states,
-            old_states,
-        } => {
-            let new: Vec<&str> = new_states.iter().map(|s| s.as_str()).collect();
-            qb.push(format_args!(" and {k1} = any("))
-                .push_bind(new)
-                .push("::text[])");
-            if let Some(old) = old_states {
-                let old: Vec<&str> = old.iter().map(|s| s.as_str()).collect();
-                qb.push(format_args!(" and {k2} = any("))
-                    .push_bind(old)
-                    .push("::text[])");
-            }
+/// The bucket index of a rollup row `r` (0 without buckets), `as bucket`.
+pub(crate) fn push_bucket_index(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    bounds: Option<Vec<DateTime<Utc>>>,
+) {
+    match bounds {
+        Some(bounds) => {
+            qb.push("(width_bucket(r.bucket, ")
+                .push_bind(bounds)
+                .push("::timestamptz[]) - 1)::int as bucket");
         }
-        Params::MessageVolume { direction } => {
-            qb.push(format_args!(" and {k1} = "))
-                .push_bind(direction.as_str());
-        }
-        // Not eligible; never reached.
-        _ => {
-            qb.push(" and false");
+        None => {
+            qb.push("0::int as bucket");
         }
     }
+}
+
+/// `from` the segments as rows `seg(grain, s, e)`, for a lateral scan each.
+pub(crate) fn push_segments(qb: &mut QueryBuilder<'_, Postgres>, segments: &[Segment]) {
+    let grains: Vec<i16> = segments.iter().map(|s| s.0).collect();
+    let starts: Vec<DateTime<Utc>> = segments.iter().map(|s| s.1).collect();
+    let ends: Vec<DateTime<Utc>> = segments.iter().map(|s| s.2).collect();
+    qb.push(" from unnest(")
+        .push_bind(grains)
+        .push("::smallint[], ")
+        .push_bind(starts)
+        .push("::timestamptz[], ")
+        .push_bind(ends)
+        .push("::timestamptz[]) as seg(grain, s, e)");
 }
 
 /// Rows of (group key, bucket index, value), as the raw path yields them.
@@ -182,30 +175,11 @@ pub async fn fetch(
     let mut qb = QueryBuilder::<Postgres>::new("select ");
     qb.push(if by_queue { "r.queue_id::text" } else { "''" });
     qb.push(" as key, ");
-    match bounds {
-        Some(bounds) => {
-            qb.push("(width_bucket(r.bucket, ")
-                .push_bind(bounds)
-                .push("::timestamptz[]) - 1)::int");
-        }
-        None => {
-            qb.push("0::int");
-        }
-    }
-    qb.push(" as bucket");
+    push_bucket_index(&mut qb, bounds);
     for i in 1..=Channel::ALL.len() {
         qb.push(format_args!(", sum(r.c{i})::bigint as c{i}"));
     }
-    let grains: Vec<i16> = segments.iter().map(|s| s.0).collect();
-    let starts: Vec<DateTime<Utc>> = segments.iter().map(|s| s.1).collect();
-    let ends: Vec<DateTime<Utc>> = segments.iter().map(|s| s.2).collect();
-    qb.push(" from unnest(")
-        .push_bind(grains)
-        .push("::smallint[], ")
-        .push_bind(starts)
-        .push("::timestamptz[], ")
-        .push_bind(ends)
-        .push("::timestamptz[]) as seg(grain, s, e)");
+    push_segments(&mut qb, &segments);
     // The nil queue holds every queue; queue rows split it.
     let queues: Vec<Uuid> = match (&query.grouping, &query.filters.queues) {
         (
@@ -320,6 +294,7 @@ pub async fn fetch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use proptest::prelude::*;
 
     proptest! {
