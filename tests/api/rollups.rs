@@ -1,5 +1,6 @@
-//! The planner's two paths (15-minute rollups and raw rows) give identical
-//! answers, in every zone, across DST days, with late and duplicate events.
+//! The planner's two paths (rollups and raw rows) give identical answers,
+//! for count and duration tiles, in every zone, across DST days, with late
+//! and duplicate events.
 
 use axum::body::Body;
 use axum::http::Request;
