@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
+use super::rollups::additive_upsert;
 use crate::report::buckets::{floor_to, DAY, HOUR};
 
 /// Bins per level-1 row (`b0..b127`).
@@ -75,27 +76,19 @@ fn deltas(changes: &[Change]) -> (BTreeMap<RollupKey, RollupDelta>, BTreeMap<Val
     (rollups, values)
 }
 
-/// Adds level-1 deltas: `$8` holds the bins of row `o` at
-/// `[(o - 1) * 128 + 1 ..= o * 128]`.
+/// Adds level-1 deltas: count, sum and the bins `b0..b127`.
 static UPSERT_ROLLUPS: LazyLock<String> = LazyLock::new(|| {
-    let columns: Vec<String> = (0..BINS).map(|i| format!("b{i}")).collect();
-    let picks: Vec<String> = (0..BINS)
-        .map(|i| format!("$8[(u.o - 1) * {BINS} + {}]", i + 1))
-        .collect();
-    let additions: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{c} = duration_rollups.{c} + excluded.{c}"))
-        .collect();
-    format!(
-        "insert into duration_rollups (tenant_id, metric, queue_id, grain, bucket, n, sum_us, {columns})
-select $1, u.metric, u.queue_id, u.grain, u.bucket, u.n, u.sum_us, {picks}
-from unnest($2::smallint[], $3::uuid[], $4::smallint[], $5::timestamptz[], $6::bigint[], $7::bigint[])
-    with ordinality as u(metric, queue_id, grain, bucket, n, sum_us, o)
-on conflict (tenant_id, metric, queue_id, grain, bucket) do update set
-    n = duration_rollups.n + excluded.n, sum_us = duration_rollups.sum_us + excluded.sum_us, {additions}",
-        columns = columns.join(", "),
-        picks = picks.join(", "),
-        additions = additions.join(", "),
+    let counters: Vec<String> = (0..BINS).map(|i| format!("b{i}")).collect();
+    additive_upsert(
+        "duration_rollups",
+        &[
+            ("metric", "smallint"),
+            ("queue_id", "uuid"),
+            ("grain", "smallint"),
+            ("bucket", "timestamptz"),
+        ],
+        &[("n", "bigint"), ("sum_us", "bigint")],
+        &counters,
     )
 });
 

@@ -78,26 +78,70 @@ fn deltas(events: &[ValidEvent], stored: &HashSet<&str>) -> BTreeMap<Key, [i64; 
     out
 }
 
-/// Adds the deltas: `$8` holds the channel counts of row `o` at
-/// `[(o - 1) * 10 + 1 ..= o * 10]`.
-static UPSERT: LazyLock<String> = LazyLock::new(|| {
-    let columns: Vec<String> = (1..=CHANNELS).map(|i| format!("c{i}")).collect();
-    let picks: Vec<String> = (1..=CHANNELS)
-        .map(|i| format!("$8[(u.o - 1) * {CHANNELS} + {i}]"))
-        .collect();
-    let additions: Vec<String> = columns
+/// An upsert into `table` that adds to what is stored. `keys` (the conflict
+/// target after `tenant_id`) and `sums` come as one array each, bound from
+/// `$2` in order, with their SQL element types; the counter columns
+/// `counters` (e.g. `c1..c10`) come flat in the last parameter, row `o`'s
+/// at `[(o - 1) * width + 1 ..= o * width]`. `sums` and counters add up.
+pub(crate) fn additive_upsert(
+    table: &str,
+    keys: &[(&str, &str)],
+    sums: &[(&str, &str)],
+    counters: &[String],
+) -> String {
+    let scalars: Vec<&(&str, &str)> = keys.iter().chain(sums).collect();
+    let flat = scalars.len() + 2;
+    let width = counters.len();
+    let names: Vec<&str> = scalars.iter().map(|(name, _)| *name).collect();
+    let arrays: Vec<String> = scalars
         .iter()
-        .map(|c| format!("{c} = count_rollups.{c} + excluded.{c}"))
+        .enumerate()
+        .map(|(i, (_, kind))| format!("${}::{kind}[]", i + 2))
         .collect();
+    let picks: Vec<String> = (1..=width)
+        .map(|i| format!("${flat}[(u.o - 1) * {width} + {i}]"))
+        .collect();
+    let additions: Vec<String> = sums
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(counters.iter().map(String::as_str))
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect();
+    let key_names: Vec<&str> = keys.iter().map(|(name, _)| *name).collect();
     format!(
-        "insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, {columns})
-select $1, u.source, u.queue_id, u.k1, u.grain, u.bucket, u.k2, {picks}
-from unnest($2::smallint[], $3::uuid[], $4::text[], $5::smallint[], $6::timestamptz[], $7::text[])
-    with ordinality as u(source, queue_id, k1, grain, bucket, k2, o)
-on conflict (tenant_id, source, queue_id, k1, grain, bucket, k2) do update set {additions}",
-        columns = columns.join(", "),
+        "insert into {table} (tenant_id, {names}, {counters})
+select $1, {values}, {picks}
+from unnest({arrays}) with ordinality as u({names}, o)
+on conflict (tenant_id, {key_names}) do update set {additions}",
+        names = names.join(", "),
+        counters = counters.join(", "),
+        values = names
+            .iter()
+            .map(|n| format!("u.{n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         picks = picks.join(", "),
+        arrays = arrays.join(", "),
+        key_names = key_names.join(", "),
         additions = additions.join(", "),
+    )
+}
+
+/// Adds the deltas, one row per key, the channel counts in `c1..c10`.
+static UPSERT: LazyLock<String> = LazyLock::new(|| {
+    let counters: Vec<String> = (1..=CHANNELS).map(|i| format!("c{i}")).collect();
+    additive_upsert(
+        "count_rollups",
+        &[
+            ("source", "smallint"),
+            ("queue_id", "uuid"),
+            ("k1", "text"),
+            ("grain", "smallint"),
+            ("bucket", "timestamptz"),
+            ("k2", "text"),
+        ],
+        &[],
+        &counters,
     )
 });
 

@@ -341,92 +341,73 @@ fn duration_rollups_and_raw_rows_give_identical_answers() {
 #[tokio::test]
 async fn planner_uses_rollups_only_where_they_are_exact() {
     let app = TestApp::spawn().await;
-    let plan = |body: Value, tile: &'static str| {
-        let app = &app;
-        async move {
-            app.post(&format!("/reporting/v1.2/{tile}"), &body)
-                .await
-                .header("x-query-plan")
-        }
-    };
     let aligned = json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"});
     let odd = json!({"from": "2026-01-01T00:07:00Z", "to": "2026-01-02T00:00:00Z"});
     let data = json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z",
         "data": [{"id": "12345678-1234-4234-8234-123456789012"}]});
-    assert_eq!(
-        plan(
-            json!({"newState": ["Closed"], "filters": aligned}),
-            "interactions/state/count"
-        )
-        .await
-        .as_deref(),
-        Some("rollup")
-    );
-    assert_eq!(
-        plan(
-            json!({"newState": ["Closed"], "filters": odd}),
-            "interactions/state/count"
-        )
-        .await
-        .as_deref(),
-        Some("raw")
-    );
-    assert_eq!(
-        plan(
-            json!({"newState": ["Closed"], "filters": data}),
-            "interactions/state/count"
-        )
-        .await
-        .as_deref(),
-        Some("raw")
-    );
-    assert_eq!(
-        plan(
-            json!({"newState": ["Closed"], "userIds": [crate::messages::U1], "filters": aligned}),
-            "interactions/state/count/by-users"
-        )
-        .await
-        .as_deref(),
-        Some("raw")
-    );
     // Durations: whole UTC hours, no channel filter.
     let hours = json!({"from": "2026-01-01T05:00:00Z", "to": "2026-01-02T00:00:00Z", "queues": [crate::messages::Q1]});
     let quarter = json!({"from": "2026-01-01T05:15:00Z", "to": "2026-01-02T00:00:00Z", "queues": [crate::messages::Q1]});
     let channel = json!({"from": "2026-01-01T05:00:00Z", "to": "2026-01-02T00:00:00Z", "queues": [crate::messages::Q1], "channels": ["SMS"]});
-    for (filters, expected) in [(hours, "rollup"), (quarter, "raw"), (channel, "raw")] {
-        assert_eq!(
-            plan(
-                json!({"filters": filters.clone()}),
-                "interactions/queue-time/count/by-queues"
-            )
-            .await
-            .as_deref(),
-            Some(expected),
-            "{filters}"
-        );
-    }
-    assert_eq!(
-        plan(
+    let cases = [
+        (
+            "interactions/state/count",
+            json!({"newState": ["Closed"], "filters": aligned}),
+            "rollup",
+        ),
+        (
+            "interactions/state/count",
+            json!({"newState": ["Closed"], "filters": odd}),
+            "raw",
+        ),
+        (
+            "interactions/state/count",
+            json!({"newState": ["Closed"], "filters": data}),
+            "raw",
+        ),
+        (
+            "interactions/state/count/by-users",
+            json!({"newState": ["Closed"], "userIds": [crate::messages::U1], "filters": aligned}),
+            "raw",
+        ),
+        (
+            "interactions/queue-time/count/by-queues",
+            json!({"filters": hours}),
+            "rollup",
+        ),
+        (
+            "interactions/queue-time/count/by-queues",
+            json!({"filters": quarter}),
+            "raw",
+        ),
+        (
+            "interactions/queue-time/count/by-queues",
+            json!({"filters": channel}),
+            "raw",
+        ),
+        (
+            "messages/response-times/count/by-accounts",
             json!({"responseTime": "AdvisorResponseTime", "accounts": [crate::messages::U1], "filters": aligned}),
-            "messages/response-times/count/by-accounts"
-        )
-        .await
-        .as_deref(),
-        Some("raw")
-    );
-    // The nil UUID is the rollups' key of all queues: asking for it is raw.
-    assert_eq!(
-        plan(
+            "raw",
+        ),
+        // The nil UUID is the rollups' key of all queues: asking for it is raw.
+        (
+            "interactions/state/count",
             json!({"newState": ["Closed"], "filters": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "queues": [NIL]}}),
-            "interactions/state/count"
-        )
-        .await
-        .as_deref(),
-        Some("raw")
-    );
-    let berlin = json!({"newState": ["Closed"], "timeZone": "Asia/Kathmandu", "filters": {"from": "2026-01-01T00:15:00Z", "to": "2026-01-02T00:15:00Z", "groupBy": "Hour"}});
-    assert_eq!(
-        plan(berlin, "interactions/state/by-date").await.as_deref(),
-        Some("rollup")
-    );
+            "raw",
+        ),
+        // Kathmandu (+05:45) hours: quarter-hour bounds, still rollups.
+        (
+            "interactions/state/by-date",
+            json!({"newState": ["Closed"], "timeZone": "Asia/Kathmandu", "filters": {"from": "2026-01-01T00:15:00Z", "to": "2026-01-02T00:15:00Z", "groupBy": "Hour"}}),
+            "rollup",
+        ),
+    ];
+    for (tile, body, expected) in cases {
+        let plan = app
+            .post(&format!("/reporting/v1.2/{tile}"), &body)
+            .await
+            .header("x-query-plan");
+        assert_eq!(plan.as_deref(), Some(expected), "{tile} {body}");
+    }
 }
