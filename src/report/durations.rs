@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::buckets::HOUR;
 use super::plan::{average_seconds, millis, DurationStats, MetricValue};
+use super::raw::push_any;
 use super::request::{Grouping, Params, ReportQuery};
 use super::rollup::{names_nil_queue, push_bucket_index, push_segments, segments};
 use super::tiles::{Dimension, Family};
@@ -158,10 +159,9 @@ pub async fn fetch(
     )
     .push_bind(tenant_id)
     .push(" and r.metric = ")
-    .push_bind(metric)
-    .push(" and r.queue_id = any(")
-    .push_bind(queues.clone())
-    .push("::uuid[]) offset 0) r group by 1, 2");
+    .push_bind(metric);
+    push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
+    qb.push(" offset 0) r group by 1, 2");
     let rows = qb.build().fetch_all(&mut *tx).await?;
 
     let mut cells: HashMap<(&str, usize), Cell> = HashMap::new();

@@ -152,14 +152,10 @@ pub(crate) fn push_key_conditions(
             old_states,
         } => {
             let new: Vec<&str> = new_states.iter().map(|s| s.as_str()).collect();
-            qb.push(format_args!(" and {k1} = any("))
-                .push_bind(new)
-                .push("::text[])");
+            push_any(qb, k1, new, "text");
             if let Some(old) = old_states {
                 let old: Vec<&str> = old.iter().map(|s| s.as_str()).collect();
-                qb.push(format_args!(" and {k2} = any("))
-                    .push_bind(old)
-                    .push("::text[])");
+                push_any(qb, k2, old, "text");
             }
         }
         Params::MessageVolume { direction } => {
@@ -200,6 +196,20 @@ pub(crate) fn containment_candidates(condition: &DataCondition) -> Vec<serde_jso
     }
 }
 
+/// ` and {column} = any(values::{sql_type}[])`: a bound list filter.
+pub(crate) fn push_any<'a, T>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    column: &str,
+    values: T,
+    sql_type: &str,
+) where
+    T: 'a + sqlx::Encode<'a, Postgres> + sqlx::Type<Postgres>,
+{
+    qb.push(format_args!(" and {column} = any("))
+        .push_bind(values)
+        .push(format_args!("::{sql_type}[])"));
+}
+
 /// Pushes a bound list filter on a uuid or text column.
 fn push_in_list(
     qb: &mut QueryBuilder<'_, Postgres>,
@@ -207,18 +217,15 @@ fn push_in_list(
     dimension: Dimension,
     keys: &[String],
 ) {
-    qb.push(" and ").push(column).push(" = any(");
     match dimension {
         Dimension::Queue | Dimension::User | Dimension::Account => {
             let ids: Vec<Uuid> = keys
                 .iter()
                 .filter_map(|k| Uuid::parse_str(k).ok())
                 .collect();
-            qb.push_bind(ids).push("::uuid[])");
+            push_any(qb, column, ids, "uuid");
         }
-        _ => {
-            qb.push_bind(keys.to_vec()).push("::text[])");
-        }
+        _ => push_any(qb, column, keys.to_vec(), "text"),
     }
 }
 
@@ -280,18 +287,10 @@ fn build_sql<'a>(
     push_params(&mut qb, src, &query.params);
     if let Some(channels) = &query.filters.channels {
         let channels: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
-        qb.push(" and ")
-            .push(src.channel)
-            .push(" = any(")
-            .push_bind(channels)
-            .push("::text[])");
+        push_any(&mut qb, src.channel, channels, "text");
     }
     if let Some(queues) = &query.filters.queues {
-        qb.push(" and ")
-            .push(src.queue)
-            .push(" = any(")
-            .push_bind(queues.clone())
-            .push("::uuid[])");
+        push_any(&mut qb, src.queue, queues.clone(), "uuid");
     }
     for condition in &query.filters.data {
         qb.push(" and s.data @> any(")
@@ -305,11 +304,7 @@ fn build_sql<'a>(
         Grouping::Data {
             values: Some(values),
             ..
-        } => {
-            qb.push(" and dv.value = any(")
-                .push_bind(values.clone())
-                .push("::text[])");
-        }
+        } => push_any(&mut qb, "dv.value", values.clone(), "text"),
         _ => {}
     }
     // Group by the column itself (uuid compares faster than its text).

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::buckets::{floor_to, DAY, HOUR};
 use super::plan::MetricValue;
-use super::raw::push_key_conditions;
+use super::raw::{push_any, push_key_conditions};
 use super::request::{Grouping, Params, ReportQuery};
 use super::tiles::{Dimension, Family};
 use crate::domain::Channel;
@@ -214,9 +214,8 @@ pub async fn fetch(
         ))
         .push_bind(tenant_id);
     push_key_conditions(&mut qb, &query.params, "r.k1", "r.k2");
-    qb.push(" and r.queue_id = any(")
-        .push_bind(queues.clone())
-        .push("::uuid[]) offset 0) union all (select ");
+    push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
+    qb.push(" offset 0) union all (select ");
     let all_queues = queues == [Uuid::nil()];
     qb.push(if all_queues {
         "'00000000-0000-0000-0000-000000000000'::uuid"
@@ -241,9 +240,7 @@ pub async fn fetch(
     };
     push_key_conditions(&mut qb, &query.params, k1, k2);
     if !all_queues {
-        qb.push(" and s.queue_id = any(")
-            .push_bind(queues)
-            .push("::uuid[])");
+        push_any(&mut qb, "s.queue_id", queues, "uuid");
     }
     qb.push(" offset 0)) r group by 1, 2");
     let rows = qb.build().fetch_all(pool).await?;

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::csv::{csv_response, push_field, record};
-use super::raw::{containment_candidates, unit_of_work_condition};
+use super::raw::{containment_candidates, push_any, unit_of_work_condition};
 use super::request::{check_range, non_empty, DataCondition};
 use crate::domain::{
     Channel, Context, Direction, InteractionState, OrderField, SortOrder, UnitOfWorkAction,
@@ -235,19 +235,13 @@ impl ViewQuery {
         qb.push(" and s.occurred_at < ").push_bind(self.to);
         let f = &self.filters;
         if let Some(channels) = &f.channels {
-            qb.push(" and s.channel = any(")
-                .push_bind(channels.clone())
-                .push("::text[])");
+            push_any(&mut qb, "s.channel", channels.clone(), "text");
         }
         if let Some(queues) = &f.queues {
-            qb.push(" and s.queue_id = any(")
-                .push_bind(queues.clone())
-                .push("::uuid[])");
+            push_any(&mut qb, "s.queue_id", queues.clone(), "uuid");
         }
         if let Some(users) = &f.users {
-            qb.push(" and s.user_id = any(")
-                .push_bind(users.clone())
-                .push("::uuid[])");
+            push_any(&mut qb, "s.user_id", users.clone(), "uuid");
         }
         for condition in &f.data {
             qb.push(" and s.data @> any(")
@@ -257,14 +251,10 @@ impl ViewQuery {
         match self.kind {
             ViewKind::Interactions => {
                 if let Some(new) = &f.new_states {
-                    qb.push(" and s.new_state = any(")
-                        .push_bind(new.clone())
-                        .push("::text[])");
+                    push_any(&mut qb, "s.new_state", new.clone(), "text");
                 }
                 if let Some(old) = &f.old_states {
-                    qb.push(" and s.old_state = any(")
-                        .push_bind(old.clone())
-                        .push("::text[])");
+                    push_any(&mut qb, "s.old_state", old.clone(), "text");
                 }
             }
             ViewKind::Messages => {
@@ -272,9 +262,7 @@ impl ViewQuery {
                     qb.push(" and s.direction = ").push_bind(direction.as_str());
                 }
                 if let Some(accounts) = &f.accounts {
-                    qb.push(" and s.account_id = any(")
-                        .push_bind(accounts.clone())
-                        .push("::uuid[])");
+                    push_any(&mut qb, "s.account_id", accounts.clone(), "uuid");
                 }
             }
             ViewKind::UnitOfWork => {
