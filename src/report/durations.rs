@@ -65,23 +65,29 @@ fn metric(family: Family, params: &Params) -> Option<i16> {
     }
 }
 
+/// The percentiles of metric T.
+const P50: f64 = 0.5;
+const P90: f64 = 0.9;
+
+/// Where `percentile_cont(p)` falls among `n` sorted values: p·(n−1), and
+/// the ranks below and above it, as PostgreSQL computes them.
+fn position(p: f64, n: i64) -> (f64, i64, i64) {
+    let position = p * (n - 1) as f64;
+    (position, position.floor() as i64, position.ceil() as i64)
+}
+
 /// `percentile_cont(p)` over `n` sorted values, `value(rank)` giving each
 /// one: PostgreSQL's arithmetic (`lo + (p·(n−1) − floor) · (hi − lo)`).
 pub(crate) fn percentile_cont(p: f64, n: i64, value: impl Fn(i64) -> f64) -> f64 {
-    let position = p * (n - 1) as f64;
-    let (first, second) = (position.floor(), position.ceil());
-    let (lo, hi) = (value(first as i64), value(second as i64));
-    lo + (position - first) * (hi - lo)
+    let (position, first, second) = position(p, n);
+    let (lo, hi) = (value(first), value(second));
+    lo + (position - first as f64) * (hi - lo)
 }
 
 /// The ranks whose values the statistics need.
 fn ranks(n: i64) -> [i64; 6] {
-    let at = |p: f64| {
-        let position = p * (n - 1) as f64;
-        (position.floor() as i64, position.ceil() as i64)
-    };
-    let (p50_lo, p50_hi) = at(0.5);
-    let (p90_lo, p90_hi) = at(0.9);
+    let (_, p50_lo, p50_hi) = position(P50, n);
+    let (_, p90_lo, p90_hi) = position(P90, n);
     [0, n - 1, p50_lo, p50_hi, p90_lo, p90_hi]
 }
 
@@ -192,15 +198,16 @@ pub async fn fetch(
         Some(b) => (b[bucket].max(query.from), b[bucket + 1].min(query.to)),
         None => (query.from, query.to),
     };
+    let queues_of: HashMap<&str, &[Uuid]> = groups
+        .iter()
+        .map(|(key, queues)| (key.as_str(), queues.as_slice()))
+        .collect();
     let mut wanted: BTreeSet<(Uuid, i16, usize)> = BTreeSet::new();
     for ((key, bucket), cell) in &cells {
+        let queues = queues_of.get(key).copied().unwrap_or_default();
         for rank in ranks(cell.n) {
             let (bin, _) = cell.bin_of(rank);
-            for (group, queues) in &groups {
-                if group == key {
-                    wanted.extend(queues.iter().map(|q| (*q, bin as i16, *bucket)));
-                }
-            }
+            wanted.extend(queues.iter().map(|q| (*q, bin as i16, *bucket)));
         }
     }
     let wanted: Vec<(Uuid, i16, usize)> = wanted.into_iter().collect();
@@ -270,8 +277,8 @@ pub async fn fetch(
             average: millis(average_seconds(cell.sum_us, cell.n)),
             min: millis(Some(value(0))),
             max: millis(Some(value(cell.n - 1))),
-            p50: millis(Some(percentile_cont(0.5, cell.n, value))),
-            p90: millis(Some(percentile_cont(0.9, cell.n, value))),
+            p50: millis(Some(percentile_cont(P50, cell.n, value))),
+            p90: millis(Some(percentile_cont(P90, cell.n, value))),
         };
         out.push(((*key).to_owned(), *bucket, MetricValue::Duration(stats)));
     }
