@@ -19,20 +19,22 @@ use crate::report::buckets::{floor_to, DAY, HOUR};
 
 /// Key of a rollup row: source (1 audits, 2 messages), queue, k1, grain
 /// (1 hour, 2 day), bucket, k2.
-type Key = (i16, Uuid, String, i16, DateTime<Utc>, String);
+type Key<'a> = (i16, Uuid, &'a str, i16, DateTime<Utc>, &'a str);
 
 const CHANNELS: usize = Channel::ALL.len();
 
-fn text(payload: &Value, field: &str) -> String {
+fn text<'a>(payload: &'a Value, field: &str) -> &'a str {
     payload
         .get(field)
         .and_then(Value::as_str)
         .unwrap_or_default()
-        .to_owned()
 }
 
 /// The rollup deltas of the events whose ids were newly stored.
-fn deltas(events: &[ValidEvent], stored: &HashSet<&str>) -> BTreeMap<Key, [i64; CHANNELS]> {
+fn deltas<'a>(
+    events: &'a [ValidEvent],
+    stored: &HashSet<&str>,
+) -> BTreeMap<Key<'a>, [i64; CHANNELS]> {
     let mut out: BTreeMap<Key, [i64; CHANNELS]> = BTreeMap::new();
     // An id repeated in the batch was stored once, from its first event.
     let mut counted: HashSet<&str> = HashSet::with_capacity(stored.len());
@@ -43,7 +45,7 @@ fn deltas(events: &[ValidEvent], stored: &HashSet<&str>) -> BTreeMap<Key, [i64; 
                 text(&event.payload, "newState"),
                 text(&event.payload, "oldState"),
             ),
-            EventKind::MessageCreated => (2, text(&event.payload, "direction"), String::new()),
+            EventKind::MessageCreated => (2, text(&event.payload, "direction"), ""),
             _ => continue,
         };
         if !stored.contains(event.id.as_str()) || !counted.insert(event.id.as_str()) {
@@ -66,10 +68,10 @@ fn deltas(events: &[ValidEvent], stored: &HashSet<&str>) -> BTreeMap<Key, [i64; 
                 let key = (
                     source,
                     queue,
-                    k1.clone(),
+                    k1,
                     grain,
                     floor_to(event.occurred_at, unit),
-                    k2.clone(),
+                    k2,
                 );
                 out.entry(key).or_insert([0; CHANNELS])[column] += 1;
             }
