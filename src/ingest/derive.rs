@@ -63,6 +63,10 @@ CHANGES
 ///   Assigned (A = its instant). L = the latest inbound before t. A
 ///   responding message between L and t: unset. L after A: t − L. Else
 ///   t − A, unless a responding message lies at or after A (then unset).
+///   At one instant an audit comes before the messages ("at or before"),
+///   so an inbound at A's instant is after A (found by the model test:
+///   with a responding message between A and that inbound, the time was
+///   wrongly unset).
 const MESSAGE_TIMES_TEMPLATE: &str = r#"
 with m as (
     select event_id, interaction_id, occurred_at, queue_id,
@@ -91,7 +95,7 @@ with m as (
              then extract(epoch from s.occurred_at - s.first_in_at)::float8 end as wait,
         case when not s.responding or st.new_state is distinct from 'Assigned' then null
              when s.last_in_pos is not null and s.last_resp_pos > s.last_in_pos then null
-             when s.last_in_at is not null and s.last_in_at > st.occurred_at
+             when s.last_in_at is not null and s.last_in_at >= st.occurred_at
                  then extract(epoch from s.occurred_at - s.last_in_at)::float8
              when s.last_resp_at is not null and s.last_resp_at >= st.occurred_at then null
              else extract(epoch from s.occurred_at - st.occurred_at)::float8 end as response

@@ -271,13 +271,16 @@ fn build_sql<'a>(
     };
     qb.push(" from ").push(src.table);
     if let Some(type_id) = data_type {
+        // Each distinct value of the type once per event, however often
+        // the snapshot repeats it (found by the model test).
         qb.push(
-            " cross join lateral jsonb_array_elements(coalesce(s.data, '[]'::jsonb)) dd \
-              cross join lateral jsonb_array_elements_text(coalesce(dd->'values', '[]'::jsonb)) dv(value)",
-        );
-        qb.push(" where dd->>'id' = ")
-            .push_bind(type_id.to_string())
-            .push(" and ");
+            " cross join lateral (select distinct v.value \
+              from jsonb_array_elements(coalesce(s.data, '[]'::jsonb)) dd \
+              cross join lateral jsonb_array_elements_text(coalesce(dd->'values', '[]'::jsonb)) v(value) \
+              where dd->>'id' = ",
+        )
+        .push_bind(type_id.to_string())
+        .push(") dv where ");
     } else {
         qb.push(" where ");
     }

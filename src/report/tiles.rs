@@ -116,8 +116,9 @@ impl Family {
                  Assigned at t (A = when it last entered Assigned): L = the latest inbound before t; \
                  a responding message between L and t: unset; L after A: t − L; otherwise t − A \
                  unless a responding message lies between A and t. Automated messages neither carry \
-                 a time nor answer an inbound one. Times are recomputed whenever a late event of the \
-                 interaction arrives. Metric T: `count, average, min, max, p50, p90` in seconds \
+                 a time nor answer an inbound one. Events of one instant are ordered audits first, then \
+                 messages by event id (so an inbound at the instant of the assignment comes after \
+                 it). Times are recomputed whenever a late event of the interaction arrives. Metric T: `count, average, min, max, p50, p90` in seconds \
                  (continuous percentiles, as SQL `percentile_cont`; null statistics when count is 0)."
             }
         }
@@ -173,7 +174,8 @@ impl Dimension {
                 " Groups: the values of the top-level `data: {id, values?}` (required): the given \
                  values in request order; else every option of a select type; else, for a \
                  reportable StringEditor type, the 10 most used values (`orderBy: Ascending`: the \
-                 10 least used). `orderBy` ranks the groups by matching audits."
+                 10 least used; ties by value). `orderBy` ranks the groups by matching audits. An \
+                 audit counts once in each value its snapshot holds, however often it repeats it."
             }
         }
     }

@@ -9,6 +9,7 @@ mod export;
 mod ingest;
 mod limits;
 mod messages;
+mod model;
 mod ops;
 mod order;
 mod rollups;

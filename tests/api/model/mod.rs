@@ -1,0 +1,200 @@
+//! The service against an independent model of API.md §4 (see
+//! [`reference`]): generated event sets, ingested shuffled, cut into
+//! concurrent batches with duplicates, and generated questions over every
+//! tile of the state, queue/IVR time, unit-of-work, message volume and
+//! response-time families, answered by the planner (rollups where it
+//! chooses them) and by the raw path; both must equal the model's answer.
+//!
+//! Cases: `PROPTEST_CASES` (CI keeps the default small; `scripts/proptest`
+//! runs many more). Failures are saved under `proptest-regressions/api/`.
+
+mod calendar;
+mod found;
+mod generate;
+mod reference;
+mod tiles;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::http::Request;
+use axum::Router;
+use chrono::{DateTime, TimeZone, Utc};
+use cx_reporting::state::AppState;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::helpers::{TestApp, TestTenant};
+
+/// Cases from `PROPTEST_CASES` (default 24); failures saved for replay.
+fn proptest_config(name: &str, default_cases: u32) -> Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_cases);
+    Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(Box::leak(
+            format!("proptest-regressions/api/{name}.txt").into_boxed_str(),
+        )))),
+        ..Config::default()
+    }
+}
+
+/// `t` rounded down to a multiple of `unit` seconds since the epoch.
+pub fn floor(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
+    let s = t.timestamp();
+    Utc.timestamp_opt(s - s.rem_euclid(unit), 0)
+        .single()
+        .expect("instant")
+}
+
+async fn ask(router: &Router, tenant: &TestTenant, path: &str, body: &Value) -> (Value, String) {
+    let request = Request::post(format!("/reporting/v1.2/{path}"))
+        .header("authorization", format!("Bearer {}", tenant.token))
+        .header("content-type", "application/json")
+        .header("cache-control", "no-cache")
+        .body(Body::from(serde_json::to_vec(body).expect("json")))
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let plan = response
+        .headers()
+        .get("x-query-plan")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    assert_eq!(
+        status,
+        200,
+        "{path} {body}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    (serde_json::from_slice(&bytes).expect("json"), plan)
+}
+
+/// Cuts `events` (already shuffled) into batches at `cuts`, then adds
+/// duplicates: each `dups` index repeats that event in another batch and
+/// inside its own.
+fn batches(events: &[Value], cuts: &[usize], dups: &[usize]) -> Vec<Vec<Value>> {
+    let mut out: Vec<Vec<Value>> = Vec::new();
+    let mut rest = events;
+    for &cut in cuts {
+        let (head, tail) = rest.split_at(cut.min(rest.len()));
+        if !head.is_empty() {
+            out.push(head.to_vec());
+        }
+        rest = tail;
+    }
+    if !rest.is_empty() || out.is_empty() {
+        out.push(rest.to_vec());
+    }
+    let n = out.len();
+    for (k, &d) in dups.iter().enumerate() {
+        if events.is_empty() {
+            break;
+        }
+        let event = events[d % events.len()].clone();
+        out[k % n].push(event.clone());
+        out[(k + 1) % n].push(event);
+    }
+    out
+}
+
+#[test]
+fn the_service_answers_as_the_model_of_the_definitions() {
+    let (runtime, app) = TestApp::spawn_blocking();
+    let mut raw_config = (*app.state.config).clone();
+    raw_config.rollups = false;
+    let raw_router = cx_reporting::app(AppState::new(app.pool.clone(), raw_config));
+    let mut runner = TestRunner::new(proptest_config("model", 24));
+    let strategy = generate::event_set().prop_flat_map(|set| {
+        let n = generate::events(set.0, &set.1, &set.2).len();
+        (
+            Just(set),
+            Just((0..n).collect::<Vec<usize>>()).prop_shuffle(),
+            prop::collection::vec(1..=n.max(1), 0..4),
+            prop::collection::vec(0..n.max(1), 0..4),
+            prop::collection::vec(prop::collection::vec(any::<u32>(), 24), 1..12),
+        )
+    });
+    // Questions asked, answered by the rollups, counting something, and
+    // duration answers counting something.
+    let stats = [(); 4].map(|_| AtomicUsize::new(0));
+    runner
+        .run(&strategy, |((window, interactions, works), order, cuts, dups, seeds)| {
+            let events = generate::events(window, &interactions, &works);
+            let model = reference::Model::new(&events);
+            let shuffled: Vec<Value> = order.iter().map(|&i| events[i].clone()).collect();
+            runtime.block_on(async {
+                let tenant = app.new_tenant("model").await;
+                let bodies: Vec<Value> = batches(&shuffled, &cuts, &dups)
+                    .into_iter()
+                    .map(Value::Array)
+                    .collect();
+                let sends = bodies.iter().map(|body| app.ingest_as(&tenant, body));
+                futures::future::join_all(sends).await;
+                for seed in &seeds {
+                    let question = generate::question(&model, seed);
+                    let (path, body) = (question.path(), question.body());
+                    let expected = question.expected(&model);
+                    let (planned, plan) = ask(&app.router, &tenant, &path, &body).await;
+                    let (raw, _) = ask(&raw_router, &tenant, &path, &body).await;
+                    stats[0].fetch_add(1, Ordering::Relaxed);
+                    if plan == "rollup" {
+                        stats[1].fetch_add(1, Ordering::Relaxed);
+                    }
+                    if !is_empty(&expected) {
+                        stats[2].fetch_add(1, Ordering::Relaxed);
+                        if expected.to_string().contains("\"p90\"") {
+                            stats[3].fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    if std::env::var("MODEL_DEBUG").is_ok() {
+                        eprintln!("{} {path} {body}", if is_empty(&expected) { "zero" } else { "some" });
+                    }
+                    if raw != expected || planned != expected {
+                        // The whole case, to replay by hand.
+                        let dump = serde_json::json!({"events": events, "path": path, "body": body,
+                            "expected": expected, "raw": raw, "planned": planned});
+                        std::fs::write(std::env::temp_dir().join("cx-model-failure.json"), dump.to_string()).ok();
+                    }
+                    prop_assert_eq!(&raw, &expected, "raw path: {} {}", path, body);
+                    prop_assert_eq!(&planned, &expected, "{} path: {} {}", plan, path, body);
+                }
+                Ok(())
+            })
+        })
+        .expect("the service answers as the model");
+    let [asked, rolled, nonzero, timed] = stats.map(AtomicUsize::into_inner);
+    eprintln!(
+        "model: {asked} questions, {rolled} served by rollups, {nonzero} counting something \
+         ({timed} of them durations)"
+    );
+    assert!(rolled > 0, "some questions must reach the rollups");
+    assert!(timed > 0, "some duration answers must count something");
+    assert!(
+        nonzero * 3 > asked,
+        "at least a third of the answers must count something, not only zeros"
+    );
+}
+
+/// Whether every count in an answer is zero.
+fn is_empty(answer: &Value) -> bool {
+    match answer {
+        Value::Object(map) => map.iter().all(|(k, v)| {
+            if k == "count" {
+                v.as_i64() == Some(0)
+            } else {
+                is_empty(v)
+            }
+        }),
+        Value::Array(list) => list.iter().all(is_empty),
+        _ => true,
+    }
+}
