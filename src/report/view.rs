@@ -189,12 +189,14 @@ impl ViewQuery {
     fn sql(&self, tenant_id: Uuid, limit: i64) -> QueryBuilder<'_, Postgres> {
         let mut qb = QueryBuilder::new("select s.interaction_id, ");
         // Messages and units of work carry no reference: take the
-        // interaction's latest.
+        // interaction's latest (ties on the instant: the greater event id,
+        // so the answer never depends on the plan; found by the model test).
         match self.kind {
             ViewKind::Interactions => qb.push("s.reference"),
             _ => qb.push(
                 "(select a.reference from interaction_audits a where a.tenant_id = s.tenant_id \
-                 and a.interaction_id = s.interaction_id order by a.occurred_at desc limit 1) as reference",
+                 and a.interaction_id = s.interaction_id \
+                 order by a.occurred_at desc, a.event_id desc limit 1) as reference",
             ),
         };
         // Directory joins only for the contexts asked for.

@@ -79,3 +79,30 @@ async fn a_repeated_data_value_counts_its_audit_once() {
         json!({"groups": [{"key": "vip", "count": 2}, {"key": "new", "count": 1}]})
     );
 }
+
+/// A message row shows its interaction's latest reference; two audits at
+/// the latest instant are ordered by event id (the greater wins), so the
+/// answer never depends on the query plan.
+#[tokio::test]
+async fn a_message_row_takes_the_reference_of_the_latest_audit_by_event_id() {
+    let app = TestApp::spawn().await;
+    let with_reference = |id: &str, reference: &str| {
+        let mut event = audit_with(id, "i1", "2026-05-04T10:00:00Z", None, "Created", json!({}));
+        event["reference"] = json!(reference);
+        event
+    };
+    app.ingest(&json!([
+        with_reference("a9", "REF-NEW"),
+        with_reference("a1", "REF-OLD"),
+        {"id": "m1", "type": "message.created", "occurredAt": "2026-05-04T10:01:00Z",
+         "interactionId": "i1", "direction": "Inbound", "channel": "SMS"},
+    ]))
+    .await;
+    let rows = app
+        .report(
+            "view/messages",
+            &json!({"filters": {"from": "2026-05-04T00:00:00Z", "to": "2026-05-05T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(rows["rows"][0]["reference"], "REF-NEW");
+}

@@ -179,6 +179,12 @@ fn snapshot(i: usize) -> Value {
     }
 }
 
+/// An interaction's reference, changed by some audits; fixed width and
+/// digits after a common prefix, so every collation orders them alike.
+fn reference(interaction: usize, variant: usize) -> String {
+    format!("REF{interaction:02}{:02}", variant % 3)
+}
+
 fn at(start: DateTime<Utc>, minutes: i64, millis: Option<u16>) -> String {
     (start + Duration::minutes(minutes) + Duration::milliseconds(i64::from(millis.unwrap_or(0))))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -214,7 +220,7 @@ pub fn events(window: usize, interactions: &[(usize, Vec<Timed>)], works: &[Work
                         STATES[state % STATES.len()]
                     };
                     out.push(json!({"id": id, "type": "interaction.state_changed", "occurredAt": when,
-                        "interactionId": interaction, "reference": format!("R{i}"), "channel": channel,
+                        "interactionId": interaction, "reference": reference(i, t.data), "channel": channel,
                         "oldState": old, "newState": new, "queueId": pick(&QUEUES, t.queue),
                         "userId": pick(&USERS, t.user), "data": snapshot(t.data)}));
                     previous = Some(new);

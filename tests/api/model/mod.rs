@@ -4,6 +4,7 @@
 //! tile of the state, queue/IVR time, unit-of-work, message volume and
 //! response-time families, answered by the planner (rollups where it
 //! chooses them) and by the raw path; both must equal the model's answer.
+//! View questions (tile 37) are checked row by row in every order.
 //!
 //! Cases: `PROPTEST_CASES` (CI keeps the default small; `scripts/proptest`
 //! runs many more). Failures are saved under `proptest-regressions/api/`.
@@ -13,6 +14,7 @@ mod found;
 mod generate;
 mod reference;
 mod tiles;
+mod views;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -125,63 +127,91 @@ fn the_service_answers_as_the_model_of_the_definitions() {
     });
     // Questions asked, answered by the rollups, counting something, and
     // duration answers counting something.
-    let stats = [(); 4].map(|_| AtomicUsize::new(0));
+    let stats = [(); 5].map(|_| AtomicUsize::new(0));
     runner
-        .run(&strategy, |((window, interactions, works), order, cuts, dups, seeds)| {
-            let events = generate::events(window, &interactions, &works);
-            let model = reference::Model::new(&events);
-            let shuffled: Vec<Value> = order.iter().map(|&i| events[i].clone()).collect();
-            runtime.block_on(async {
-                let tenant = app.new_tenant("model").await;
-                let bodies: Vec<Value> = batches(&shuffled, &cuts, &dups)
-                    .into_iter()
-                    .map(Value::Array)
-                    .collect();
-                let sends = bodies.iter().map(|body| app.ingest_as(&tenant, body));
-                futures::future::join_all(sends).await;
-                for seed in &seeds {
-                    let question = generate::question(&model, seed);
-                    let (path, body) = (question.path(), question.body());
-                    let expected = question.expected(&model);
-                    let (planned, plan) = ask(&app.router, &tenant, &path, &body).await;
-                    let (raw, _) = ask(&raw_router, &tenant, &path, &body).await;
-                    stats[0].fetch_add(1, Ordering::Relaxed);
-                    if plan == "rollup" {
-                        stats[1].fetch_add(1, Ordering::Relaxed);
-                    }
-                    if !is_empty(&expected) {
-                        stats[2].fetch_add(1, Ordering::Relaxed);
-                        if expected.to_string().contains("\"p90\"") {
-                            stats[3].fetch_add(1, Ordering::Relaxed);
+        .run(
+            &strategy,
+            |((window, interactions, works), order, cuts, dups, seeds)| {
+                let events = generate::events(window, &interactions, &works);
+                let model = reference::Model::new(&events);
+                let shuffled: Vec<Value> = order.iter().map(|&i| events[i].clone()).collect();
+                runtime.block_on(async {
+                    let tenant = app.new_tenant("model").await;
+                    let bodies: Vec<Value> = batches(&shuffled, &cuts, &dups)
+                        .into_iter()
+                        .map(Value::Array)
+                        .collect();
+                    let sends = bodies.iter().map(|body| app.ingest_as(&tenant, body));
+                    futures::future::join_all(sends).await;
+                    for seed in &seeds {
+                        let question = generate::question(&model, seed);
+                        let (path, body) = (question.path(), question.body());
+                        let expected = question.expected(&model);
+                        let (planned, plan) = ask(&app.router, &tenant, &path, &body).await;
+                        let (raw, _) = ask(&raw_router, &tenant, &path, &body).await;
+                        stats[0].fetch_add(1, Ordering::Relaxed);
+                        if plan == "rollup" {
+                            stats[1].fetch_add(1, Ordering::Relaxed);
                         }
+                        if !is_empty(&expected) {
+                            stats[2].fetch_add(1, Ordering::Relaxed);
+                            if expected.to_string().contains("\"p90\"") {
+                                stats[3].fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        if std::env::var("MODEL_DEBUG").is_ok() {
+                            eprintln!(
+                                "{} {path} {body}",
+                                if is_empty(&expected) { "zero" } else { "some" }
+                            );
+                        }
+                        if raw != expected || planned != expected {
+                            dump(&events, &path, &body, &expected, &[&raw, &planned]);
+                        }
+                        prop_assert_eq!(&raw, &expected, "raw path: {} {}", path, body);
+                        prop_assert_eq!(&planned, &expected, "{} path: {} {}", plan, path, body);
                     }
-                    if std::env::var("MODEL_DEBUG").is_ok() {
-                        eprintln!("{} {path} {body}", if is_empty(&expected) { "zero" } else { "some" });
+                    // The rows behind the tiles.
+                    for seed in seeds.iter().take(4) {
+                        let view = views::question(&model, seed);
+                        let (path, body) = (view.path(), view.body());
+                        let expected = view.expected(&model);
+                        let (rows, _) = ask(&app.router, &tenant, path, &body).await;
+                        stats[4].fetch_add(
+                            expected["rows"].as_array().map_or(0, Vec::len),
+                            Ordering::Relaxed,
+                        );
+                        if rows != expected {
+                            dump(&events, path, &body, &expected, &[&rows]);
+                        }
+                        prop_assert_eq!(&rows, &expected, "{} {}", path, body);
                     }
-                    if raw != expected || planned != expected {
-                        // The whole case, to replay by hand.
-                        let dump = serde_json::json!({"events": events, "path": path, "body": body,
-                            "expected": expected, "raw": raw, "planned": planned});
-                        std::fs::write(std::env::temp_dir().join("cx-model-failure.json"), dump.to_string()).ok();
-                    }
-                    prop_assert_eq!(&raw, &expected, "raw path: {} {}", path, body);
-                    prop_assert_eq!(&planned, &expected, "{} path: {} {}", plan, path, body);
-                }
-                Ok(())
-            })
-        })
+                    Ok(())
+                })
+            },
+        )
         .expect("the service answers as the model");
-    let [asked, rolled, nonzero, timed] = stats.map(AtomicUsize::into_inner);
+    let [asked, rolled, nonzero, timed, rows] = stats.map(AtomicUsize::into_inner);
     eprintln!(
         "model: {asked} questions, {rolled} served by rollups, {nonzero} counting something \
-         ({timed} of them durations)"
+         ({timed} of them durations); {rows} view rows"
     );
+    assert!(rows > 0, "the views must list rows");
     assert!(rolled > 0, "some questions must reach the rollups");
     assert!(timed > 0, "some duration answers must count something");
     assert!(
         nonzero * 3 > asked,
         "at least a third of the answers must count something, not only zeros"
     );
+}
+
+/// Writes a failing case whole (events, question, answers) to
+/// `$TMPDIR/cx-model-failure.json`, to replay it by hand.
+fn dump(events: &[Value], path: &str, body: &Value, expected: &Value, actual: &[&Value]) {
+    let case = serde_json::json!({"events": events, "path": path, "body": body,
+        "expected": expected, "actual": actual});
+    let file = std::env::temp_dir().join("cx-model-failure.json");
+    std::fs::write(file, case.to_string()).ok();
 }
 
 /// Whether every count in an answer is zero.

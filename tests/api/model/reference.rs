@@ -16,6 +16,13 @@ pub type Snapshot = Vec<(String, Vec<String>)>;
 /// duration tiles) its value in microseconds.
 #[derive(Debug, Clone)]
 pub struct Fact {
+    pub id: String,
+    pub interaction: String,
+    /// The audit's reference; for messages and units of work, that of the
+    /// interaction's latest audit (by instant, then event id).
+    pub reference: Option<String>,
+    /// The snapshot as sent (for the views' Data context).
+    pub raw_data: Option<Value>,
     pub at: DateTime<Utc>,
     pub channel: String,
     pub queue: Option<String>,
@@ -139,6 +146,10 @@ fn fact(v: &Value) -> Fact {
         })
         .unwrap_or_default();
     Fact {
+        id: text(v, "id").unwrap_or_default(),
+        interaction: text(v, "interactionId").unwrap_or_default(),
+        reference: text(v, "reference"),
+        raw_data: v.get("data").cloned(),
         at: instant(v, "occurredAt"),
         channel: text(v, "channel").unwrap_or_default(),
         queue: text(v, "queueId"),
@@ -206,7 +217,29 @@ impl Model {
             }
         }
         model.derive();
+        model.references();
         model
+    }
+
+    /// Messages and units of work show their interaction's latest reference.
+    fn references(&mut self) {
+        let mut latest: HashMap<String, (DateTime<Utc>, String, Option<String>)> = HashMap::new();
+        for a in &self.audits {
+            let candidate = (a.fact.at, a.id.clone(), a.fact.reference.clone());
+            let slot = latest
+                .entry(a.interaction.clone())
+                .or_insert(candidate.clone());
+            if (candidate.0, &candidate.1) > (slot.0, &slot.1) {
+                *slot = candidate;
+            }
+        }
+        let reference = |interaction: &str| latest.get(interaction).and_then(|l| l.2.clone());
+        for m in &mut self.messages {
+            m.fact.reference = reference(&m.interaction);
+        }
+        for w in &mut self.works {
+            w.fact.reference = reference(&w.fact.interaction);
+        }
     }
 
     /// Replays each interaction in time order and sets the derived times.
