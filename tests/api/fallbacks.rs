@@ -22,7 +22,7 @@ const U2: &str = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
 const DATA_TYPE: &str = "d0d0d0d0-0000-4000-8000-000000000001";
 const OPTION_A: &str = "d0d0d0d0-0000-4000-8000-00000000000a";
 const OPTION_B: &str = "d0d0d0d0-0000-4000-8000-00000000000b";
-const DAY: [&str; 2] = ["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"];
+pub(super) const DAY: [&str; 2] = ["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"];
 
 /// A router over the same database that answers from the raw tables only.
 fn raw_router(app: &TestApp) -> Router {
@@ -32,7 +32,7 @@ fn raw_router(app: &TestApp) -> Router {
 }
 
 /// POSTs a body (uncached) through `router` as the app's tenant.
-async fn send(
+pub(super) async fn send(
     router: &Router,
     token: &str,
     path: &str,
@@ -392,3 +392,6 @@ async fn a_key_given_twice_gives_two_groups_with_its_value() {
         assert_eq!(counts, [&json!(1), &json!(1)], "{answer}");
     }
 }
+
+mod accept;
+
