@@ -395,3 +395,4 @@ async fn a_key_given_twice_gives_two_groups_with_its_value() {
 
 mod accept;
 mod token_timing;
+mod webhook_key;
