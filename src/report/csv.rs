@@ -146,21 +146,13 @@ pub fn check_accept(headers: &HeaderMap) -> Result<()> {
     if lines.peek().is_none() {
         return Ok(());
     }
+    // The most specific matching range; among equally specific ones, the
+    // highest weight. Empty list elements match nothing.
     let mut best: Option<(u8, u16)> = None;
     for line in lines {
         let line = line.to_str().map_err(|_| ApiError::NotFound)?;
         for range in split_outside_quotes(line, ',') {
-            if range.trim().is_empty() {
-                continue;
-            }
-            if let Some((specificity, weight)) = matching(range) {
-                best = match best {
-                    Some((s, w)) if s > specificity || (s == specificity && w >= weight) => {
-                        Some((s, w))
-                    }
-                    _ => Some((specificity, weight)),
-                };
-            }
+            best = best.max(matching(range));
         }
     }
     match best {
