@@ -48,7 +48,8 @@ pub struct Config {
     pub jwt_public_key_pem: Option<String>,
     /// Operator token for `/admin/v1/tenants`; the route refuses all when unset.
     pub admin_token: Option<String>,
-    /// Key from which each tenant's webhook secret is derived.
+    /// Key from which each tenant's webhook secret is derived: required,
+    /// and never the JWT secret, so one leaked key does not give both.
     pub webhook_key: String,
     pub token_ttl: Duration,
     pub cache_ttl: Duration,
@@ -95,6 +96,22 @@ where
     }
 }
 
+/// `CX_WEBHOOK_KEY`, checked: set, at least 32 characters, and not
+/// `CX_JWT_SECRET` (a leak of one key must not also sign the other's).
+fn webhook_key(value: Option<String>, jwt_secret: &str) -> anyhow::Result<String> {
+    let key = value.context(
+        "CX_WEBHOOK_KEY must be set (the key from which each tenant's webhook secret is \
+         derived, at least 32 characters, different from CX_JWT_SECRET)",
+    )?;
+    if key.len() < 32 {
+        bail!("CX_WEBHOOK_KEY must be at least 32 characters");
+    }
+    if key == jwt_secret {
+        bail!("CX_WEBHOOK_KEY must differ from CX_JWT_SECRET: one leaked key must not give both");
+    }
+    Ok(key)
+}
+
 impl Config {
     /// Reads the environment, failing with a message naming the variable.
     pub fn from_env() -> anyhow::Result<Self> {
@@ -121,7 +138,7 @@ impl Config {
         Ok(Self {
             database_url,
             bind: parsed("CX_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
-            webhook_key: var("CX_WEBHOOK_KEY").unwrap_or_else(|| jwt_secret.clone()),
+            webhook_key: webhook_key(var("CX_WEBHOOK_KEY"), &jwt_secret)?,
             jwt_secret,
             jwt_public_key_pem,
             admin_token: var("CX_ADMIN_TOKEN"),
@@ -136,5 +153,29 @@ impl Config {
             request_timeout: Duration::from_secs(parsed("CX_REQUEST_TIMEOUT_SECONDS", 60)?),
             rollups: parsed("CX_ROLLUPS", true)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod webhook_key_tests {
+    use super::webhook_key;
+
+    const JWT: &str = "a-jwt-secret-of-at-least-32-characters";
+
+    #[test]
+    fn the_webhook_key_is_required_long_and_separate() {
+        let separate = "a-webhook-key-of-at-least-32-characters".to_owned();
+        assert_eq!(
+            webhook_key(Some(separate.clone()), JWT).expect("valid"),
+            separate
+        );
+        for (value, message) in [
+            (None, "CX_WEBHOOK_KEY must be set"),
+            (Some("short".to_owned()), "at least 32 characters"),
+            (Some(JWT.to_owned()), "must differ from CX_JWT_SECRET"),
+        ] {
+            let error = webhook_key(value, JWT).expect_err("refused").to_string();
+            assert!(error.contains(message), "{error}");
+        }
     }
 }

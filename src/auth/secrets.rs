@@ -27,6 +27,13 @@ pub fn hash(secret: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
 }
 
+/// An argon2id hash, with the parameters of [`hash`], of a secret that no
+/// client holds: the token endpoint verifies against it when the client id
+/// is unknown, so that an unknown id costs the same work (and time) as a
+/// wrong secret and does not tell which ids exist.
+pub const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$zanCKn+d/WAT3oSabBAUWg$23GfxnSKnSG2JS3tuoy6hO4RHz49guPH7S4UpVDnlec";
+
 /// Whether `secret` matches the stored PHC hash.
 pub fn verify(secret: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
@@ -64,4 +71,24 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::Params;
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_stored_hash_costs() {
+        let dummy = PasswordHash::new(DUMMY_HASH).expect("a PHC string");
+        let stored_phc = hash("any secret").expect("hash");
+        let stored = PasswordHash::new(&stored_phc).expect("a PHC string");
+        assert_eq!(dummy.algorithm, stored.algorithm);
+        assert_eq!(dummy.version, stored.version);
+        let params = |h: &PasswordHash<'_>| Params::try_from(h).expect("argon2 parameters");
+        assert_eq!(params(&dummy), params(&stored));
+        let costs = |p: &Params| (p.m_cost(), p.t_cost(), p.p_cost());
+        assert_eq!(costs(&params(&dummy)), costs(&Params::default()));
+        assert!(!verify("any secret", DUMMY_HASH));
+    }
 }

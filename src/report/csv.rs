@@ -49,25 +49,115 @@ fn metric_fields(value: MetricValue) -> Vec<String> {
     }
 }
 
-/// `Accept` must be absent, `*/*` or `text/csv`; anything else is 404.
+/// `Accept` must be absent, `*/*` or `text/csv`; anything else is 404
+/// (API.md §6). The field is parsed as RFC 9110 §12.5.1 says: a list of
+/// media ranges with parameters and a weight (`q`, 0 to 1, three decimals),
+/// all `Accept` lines together. Our `text/csv; charset=utf-8` (always with
+/// a header row) is acceptable when the most specific range that matches it
+/// (`text/csv` with parameters, then `text/csv`, `text/*`, `*/*`) has a
+/// weight above 0; `q=0` means "not acceptable". A range matches when its
+/// parameters are `charset=utf-8` or `header=present`; a malformed range
+/// matches nothing.
 pub fn check_accept(headers: &HeaderMap) -> Result<()> {
-    let Some(accept) = headers.get(header::ACCEPT) else {
+    /// A media range that matches `text/csv; charset=utf-8`: its
+    /// specificity (0 `*/*` to 3 `text/csv` with parameters) and weight in
+    /// thousandths; `None` when it is malformed or matches something else.
+    fn matching(range: &str) -> Option<(u8, u16)> {
+        let mut parts = split_outside_quotes(range, ';').into_iter();
+        let media = parts.next()?.trim().to_ascii_lowercase();
+        let (kind, subtype) = media.split_once('/')?;
+        let token = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        };
+        if !token(kind) || !token(subtype) {
+            return None;
+        }
+        let mut specificity = match (kind, subtype) {
+            ("*", "*") => 0,
+            ("text", "*") => 1,
+            ("text", "csv") => 2,
+            _ => return None,
+        };
+        let mut weight = 1000;
+        for parameter in parts {
+            let (name, value) = parameter.trim().split_once('=')?;
+            let name = name.trim_end().to_ascii_lowercase();
+            let value = value.trim_start();
+            if name == "q" {
+                weight = qvalue(value)?;
+                // Parameters after the weight are accept-extensions.
+                break;
+            }
+            let value = match value.strip_prefix('"') {
+                Some(quoted) => quoted.strip_suffix('"')?.replace("\\", ""),
+                None if token(value) => value.to_owned(),
+                None => return None,
+            };
+            let ours = match name.as_str() {
+                "charset" => value.eq_ignore_ascii_case("utf-8"),
+                "header" => value.eq_ignore_ascii_case("present"),
+                _ => false,
+            };
+            if !token(&name) || !ours || specificity < 2 {
+                return None;
+            }
+            specificity = 3;
+        }
+        Some((specificity, weight))
+    }
+
+    /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in
+    /// thousandths.
+    fn qvalue(text: &str) -> Option<u16> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let thousandths: u16 = format!("{fraction:0<3}").parse().ok()?;
+        match whole {
+            "0" => Some(thousandths),
+            "1" if thousandths == 0 => Some(1000),
+            _ => None,
+        }
+    }
+
+    /// Splits on `separator` outside quoted strings (which may hold it).
+    fn split_outside_quotes(text: &str, separator: char) -> Vec<&str> {
+        let (mut parts, mut start, mut quoted, mut escaped) = (Vec::new(), 0, false, false);
+        for (i, c) in text.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                c if c == separator && !quoted => {
+                    parts.push(&text[start..i]);
+                    start = i + c.len_utf8();
+                }
+                _ => {}
+            }
+        }
+        parts.push(&text[start..]);
+        parts
+    }
+
+    let mut lines = headers.get_all(header::ACCEPT).iter().peekable();
+    if lines.peek().is_none() {
         return Ok(());
-    };
-    let accept = accept.to_str().map_err(|_| ApiError::NotFound)?;
-    let ok = accept.split(',').any(|range| {
-        let media = range
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        media == "*/*" || media == "text/csv"
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound)
+    }
+    // The most specific matching range; among equally specific ones, the
+    // highest weight. Empty list elements match nothing.
+    let mut best: Option<(u8, u16)> = None;
+    for line in lines {
+        let line = line.to_str().map_err(|_| ApiError::NotFound)?;
+        for range in split_outside_quotes(line, ',') {
+            best = best.max(matching(range));
+        }
+    }
+    match best {
+        Some((_, weight)) if weight > 0 => Ok(()),
+        _ => Err(ApiError::NotFound),
     }
 }
 

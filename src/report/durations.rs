@@ -20,8 +20,8 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::buckets::HOUR;
-use super::plan::{average_seconds, millis, DurationStats, MetricValue};
-use super::raw::push_any;
+use super::plan::{average_seconds, inconsistent, millis, DurationStats, MetricValue};
+use super::raw::{bucket_count, bucket_index, push_any};
 use super::request::{Grouping, Params, ReportQuery};
 use super::rollup::{names_nil_queue, push_bucket_index, push_segments, segments};
 use super::tiles::{Dimension, Family};
@@ -78,10 +78,11 @@ fn position(p: f64, n: i64) -> (f64, i64, i64) {
 
 /// `percentile_cont(p)` over `n` sorted values, `value(rank)` giving each
 /// one: PostgreSQL's arithmetic (`lo + (p·(n−1) − floor) · (hi − lo)`).
-pub(crate) fn percentile_cont(p: f64, n: i64, value: impl Fn(i64) -> f64) -> f64 {
+/// `None` when a rank has no value.
+pub(crate) fn percentile_cont(p: f64, n: i64, value: impl Fn(i64) -> Option<f64>) -> Option<f64> {
     let (position, first, second) = position(p, n);
-    let (lo, hi) = (value(first), value(second));
-    lo + (position - first as f64) * (hi - lo)
+    let (lo, hi) = (value(first)?, value(second)?);
+    Some(lo + (position - first as f64) * (hi - lo))
 }
 
 /// The ranks whose values the statistics need.
@@ -102,16 +103,28 @@ struct Cell {
 }
 
 impl Cell {
-    /// The bin holding `rank`, and how many values lie in lower bins.
-    fn bin_of(&self, rank: i64) -> (usize, i64) {
+    /// The bin holding `rank`, and how many values lie in lower bins;
+    /// `None` when the bins hold no such rank.
+    fn bin_of(&self, rank: i64) -> Option<(usize, i64)> {
         let mut below = 0;
         for (bin, count) in self.bins.iter().enumerate() {
             if rank < below + count {
-                return (bin, below);
+                return Some((bin, below));
             }
             below += count;
         }
-        (BINS - 1, below - self.bins[BINS - 1])
+        None
+    }
+
+    /// What is wrong with the cell's counts, if anything: a negative count,
+    /// or bins that do not add up to `n`.
+    fn inconsistency(&self) -> Option<String> {
+        let binned: i64 = self.bins.iter().sum();
+        if self.n < 0 || self.bins.iter().any(|b| *b < 0) || binned != self.n {
+            Some(format!("count {} with bins adding up to {binned}", self.n))
+        } else {
+            None
+        }
     }
 }
 
@@ -123,9 +136,13 @@ pub async fn fetch(
     query: &ReportQuery,
     bounds: Option<Vec<DateTime<Utc>>>,
 ) -> Result<Vec<(String, usize, MetricValue)>> {
-    let Some(metric) = metric(family, &query.params) else {
-        return Ok(Vec::new());
-    };
+    let metric = metric(family, &query.params).ok_or_else(|| {
+        inconsistent(
+            tenant_id,
+            format!("the duration rollups were asked for {family:?}"),
+        )
+    })?;
+    let n_buckets = bucket_count(bounds.as_deref());
     // The queues of each group: one per group by queue; otherwise the
     // filter's queues, or the nil queue that holds them all.
     let groups: Vec<(String, Vec<Uuid>)> = match (&query.grouping, &query.filters.queues) {
@@ -173,12 +190,13 @@ pub async fn fetch(
     let mut cells: HashMap<(&str, usize), Cell> = HashMap::new();
     for row in rows {
         let queue: Uuid = row.try_get(0)?;
-        let Ok(bucket) = usize::try_from(row.try_get::<i32, _>(1)?) else {
-            continue;
-        };
-        let Some(key) = key_of.get(&queue) else {
-            continue;
-        };
+        let bucket = bucket_index(tenant_id, row.try_get(1)?, n_buckets)?;
+        let key = key_of.get(&queue).ok_or_else(|| {
+            inconsistent(
+                tenant_id,
+                format!("duration_rollups answered unasked queue {queue}"),
+            )
+        })?;
         let cell = cells.entry((*key, bucket)).or_insert(Cell {
             n: 0,
             sum_us: 0,
@@ -188,6 +206,14 @@ pub async fn fetch(
         cell.sum_us += i128::from(row.try_get::<i64, _>(3)?);
         for (i, bin) in cell.bins.iter_mut().enumerate() {
             *bin += row.try_get::<i64, _>(4 + i)?;
+        }
+    }
+    for ((key, bucket), cell) in &cells {
+        if let Some(problem) = cell.inconsistency() {
+            return Err(inconsistent(
+                tenant_id,
+                format!("duration_rollups of metric {metric}, group {key:?}, bucket {bucket}: {problem}"),
+            ));
         }
     }
     cells.retain(|_, cell| cell.n > 0);
@@ -203,10 +229,19 @@ pub async fn fetch(
         .map(|(key, queues)| (key.as_str(), queues.as_slice()))
         .collect();
     let mut wanted: BTreeSet<(Uuid, i16, usize)> = BTreeSet::new();
+    // Every rank has a bin: the cells were checked above.
+    let bin_of = |cell: &Cell, key: &str, bucket: usize, rank: i64| {
+        cell.bin_of(rank).ok_or_else(|| {
+            inconsistent(
+                tenant_id,
+                format!("duration_rollups of metric {metric}, group {key:?}, bucket {bucket} hold no rank {rank}"),
+            )
+        })
+    };
     for ((key, bucket), cell) in &cells {
         let queues = queues_of.get(key).copied().unwrap_or_default();
         for rank in ranks(cell.n) {
-            let (bin, _) = cell.bin_of(rank);
+            let (bin, _) = bin_of(cell, key, *bucket, rank)?;
             wanted.extend(queues.iter().map(|q| (*q, bin as i16, *bucket)));
         }
     }
@@ -238,17 +273,25 @@ pub async fn fetch(
             .collect();
         for row in rows {
             let i: i64 = row.try_get(0)?;
-            let Some(lookup) = usize::try_from(i - 1).ok().filter(|i| *i < wanted.len()) else {
-                continue;
+            let (value_us, n): (i64, i64) = (row.try_get(1)?, row.try_get(2)?);
+            let lookup = usize::try_from(i - 1).ok().filter(|i| *i < wanted.len());
+            let Some((lookup, Some(key))) = lookup.map(|l| (l, keys[l])) else {
+                return Err(inconsistent(
+                    tenant_id,
+                    format!("duration_values answered lookup {i} of {}", wanted.len()),
+                ));
             };
-            let Some(key) = keys[lookup] else {
-                continue;
-            };
-            let (_, bin, bucket) = wanted[lookup];
+            let (queue, bin, bucket) = wanted[lookup];
+            if n <= 0 {
+                return Err(inconsistent(
+                    tenant_id,
+                    format!("duration_values of metric {metric}, queue {queue}, bin {bin} hold {value_us} µs {n} times"),
+                ));
+            }
             values
                 .entry((key, bucket, bin))
                 .or_default()
-                .push((row.try_get(1)?, row.try_get(2)?));
+                .push((value_us, n));
         }
     }
     tx.commit().await?;
@@ -258,27 +301,51 @@ pub async fn fetch(
 
     let mut out = Vec::with_capacity(cells.len());
     for ((key, bucket), cell) in &cells {
+        // Each bin a rank falls in must hold as many values as the rollups
+        // count there; a missing value would otherwise become NaN.
+        for rank in ranks(cell.n) {
+            let (bin, _) = bin_of(cell, key, *bucket, rank)?;
+            let held: i64 = values
+                .get(&(*key, *bucket, bin as i16))
+                .map_or(0, |list| list.iter().map(|(_, n)| n).sum());
+            if held != cell.bins[bin] {
+                return Err(inconsistent(
+                    tenant_id,
+                    format!(
+                        "duration_values of metric {metric}, group {key:?}, bucket {bucket}, bin {bin} \
+                         hold {held} values where duration_rollups count {}",
+                        cell.bins[bin]
+                    ),
+                ));
+            }
+        }
         // The value of a rank: its bin's values in order, with multiplicity.
-        let value = |rank: i64| -> f64 {
-            let (bin, below) = cell.bin_of(rank);
+        let value = |rank: i64| -> Option<f64> {
+            let (bin, below) = cell.bin_of(rank)?;
             let mut seen = below;
-            if let Some(list) = values.get(&(*key, *bucket, bin as i16)) {
-                for (value_us, n) in list {
-                    seen += n;
-                    if rank < seen {
-                        return *value_us as f64 / 1e6;
-                    }
+            for (value_us, n) in values.get(&(*key, *bucket, bin as i16))? {
+                seen += n;
+                if rank < seen {
+                    return Some(*value_us as f64 / 1e6);
                 }
             }
-            f64::NAN
+            None
+        };
+        let known = |statistic: Option<f64>| {
+            statistic.ok_or_else(|| {
+                inconsistent(
+                    tenant_id,
+                    format!("duration_values of metric {metric}, group {key:?}, bucket {bucket} lack a rank"),
+                )
+            })
         };
         let stats = DurationStats {
             count: cell.n,
             average: millis(average_seconds(cell.sum_us, cell.n)),
-            min: millis(Some(value(0))),
-            max: millis(Some(value(cell.n - 1))),
-            p50: millis(Some(percentile_cont(P50, cell.n, value))),
-            p90: millis(Some(percentile_cont(P90, cell.n, value))),
+            min: millis(Some(known(value(0))?)),
+            max: millis(Some(known(value(cell.n - 1))?)),
+            p50: millis(Some(known(percentile_cont(P50, cell.n, value))?)),
+            p90: millis(Some(known(percentile_cont(P90, cell.n, value))?)),
         };
         out.push(((*key).to_owned(), *bucket, MetricValue::Duration(stats)));
     }
@@ -290,6 +357,28 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn counts_that_do_not_add_up_are_inconsistent() {
+        let mut cell = Cell {
+            n: 2,
+            sum_us: 0,
+            bins: [0; BINS],
+        };
+        cell.bins[3] = 2;
+        assert_eq!(cell.inconsistency(), None);
+        assert_eq!(cell.bin_of(1), Some((3, 0)));
+        assert_eq!(cell.bin_of(2), None, "no third value");
+        cell.bins[3] = 1;
+        assert!(
+            cell.inconsistency().is_some(),
+            "a value missing from the bins"
+        );
+        cell.bins[4] = 2;
+        cell.bins[5] = -1;
+        assert!(cell.inconsistency().is_some(), "a negative bin");
+        assert_eq!(percentile_cont(0.5, 2, |r| (r == 0).then_some(1.0)), None);
+    }
+
     proptest! {
         /// The interpolation agrees with the textbook definition, and each
         /// rank's bin holds it.
@@ -298,7 +387,7 @@ mod tests {
             values.sort_unstable();
             let n = values.len() as i64;
             let at = |r: i64| values[r as usize] as f64;
-            let got = percentile_cont(p, n, at);
+            let got = percentile_cont(p, n, |r| Some(at(r))).expect("every rank");
             let position = p * (n - 1) as f64;
             let (lo, hi) = (at(position.floor() as i64), at(position.ceil() as i64));
             prop_assert!((got - (lo + (hi - lo) * (position - position.floor()))).abs() < 1e-9);
@@ -306,8 +395,9 @@ mod tests {
             for v in &values {
                 cell.bins[(*v as usize / 100).min(BINS - 1)] += 1;
             }
+            prop_assert_eq!(cell.inconsistency(), None);
             for rank in ranks(n) {
-                let (bin, below) = cell.bin_of(rank);
+                let (bin, below) = cell.bin_of(rank).expect("a bin");
                 prop_assert!(below <= rank && rank < below + cell.bins[bin]);
                 prop_assert_eq!((values[rank as usize] as usize / 100).min(BINS - 1), bin);
             }

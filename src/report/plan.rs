@@ -120,6 +120,16 @@ struct DataTypeInfo {
     options: Vec<(String, String)>,
 }
 
+/// An internal inconsistency of the maintained state (rollups, directory),
+/// for `tenant_id`: a 500 whose log line (error level, written once when the
+/// response is rendered) names the tenant and what was inconsistent; the
+/// client sees no internals.
+pub(crate) fn inconsistent(tenant_id: Uuid, what: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!(
+        "inconsistent state of tenant {tenant_id}: {what}"
+    ))
+}
+
 async fn data_type(pool: &PgPool, tenant_id: Uuid, type_id: Uuid) -> Result<Option<DataTypeInfo>> {
     let row = sqlx::query(
         "select kind, reportable, options from directory_data_types where tenant_id = $1 and data_type_id = $2",
@@ -130,26 +140,34 @@ async fn data_type(pool: &PgPool, tenant_id: Uuid, type_id: Uuid) -> Result<Opti
     .await?;
     let Some(row) = row else { return Ok(None) };
     let kind: String = row.try_get("kind")?;
+    let kind = DataKind::ALL
+        .iter()
+        .copied()
+        .find(|k| k.as_str() == kind)
+        .ok_or_else(|| {
+            inconsistent(
+                tenant_id,
+                format!("directory_data_types holds unknown kind {kind:?} for data type {type_id}"),
+            )
+        })?;
     let options: serde_json::Value = row.try_get("options")?;
+    let malformed = || {
+        inconsistent(
+            tenant_id,
+            format!("directory_data_types holds malformed options for data type {type_id}"),
+        )
+    };
     let options = options
         .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|o| {
-                    Some((
-                        o.get("id")?.as_str()?.to_owned(),
-                        o.get("name")?.as_str()?.to_owned(),
-                    ))
-                })
-                .collect()
+        .ok_or_else(malformed)?
+        .iter()
+        .map(|o| {
+            let field = |name: &str| o.get(name)?.as_str().map(str::to_owned);
+            field("id").zip(field("name")).ok_or_else(malformed)
         })
-        .unwrap_or_default();
+        .collect::<Result<_>>()?;
     Ok(Some(DataTypeInfo {
-        kind: DataKind::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == kind)
-            .unwrap_or(DataKind::StringEditor),
+        kind,
         reportable: row.try_get("reportable")?,
         options,
     }))
@@ -237,17 +255,13 @@ pub async fn run(
     } else {
         Plan::Raw
     };
-    let mut raw = match plan {
+    let raw = match plan {
         Plan::Rollup if src.kind == MetricKind::Duration => {
             durations::fetch(pool, tenant_id, family, query, bounds).await?
         }
         Plan::Rollup => rollup::fetch(pool, tenant_id, query, bounds).await?,
         Plan::Raw => raw::fetch(pool, &src, tenant_id, query, bounds, data_type_id).await?,
     };
-    // Rows outside the bucket list cannot occur (the range is inside it),
-    // but never index out of it.
-    raw.retain(|(_, bucket, _)| *bucket < n_buckets);
-
     let groups: Option<Vec<GroupInfo>> = match &query.grouping {
         Grouping::Total => None,
         Grouping::Keys { dimension, keys } => {
@@ -313,26 +327,13 @@ pub async fn run(
         }
     };
 
-    let mut cells = HashMap::new();
-    match &groups {
-        None => {
-            for (_, bucket, value) in raw {
-                cells.insert((0, bucket), value);
-            }
-        }
-        Some(groups) => {
-            let index: HashMap<&str, usize> = groups
-                .iter()
-                .enumerate()
-                .map(|(i, g)| (g.key.as_str(), i))
-                .collect();
-            for (key, bucket, value) in raw {
-                if let Some(&g) = index.get(key.as_str()) {
-                    cells.insert((g, bucket), value);
-                }
-            }
-        }
-    }
+    let cells = place(
+        tenant_id,
+        raw,
+        groups.as_deref(),
+        &query.grouping,
+        n_buckets,
+    )?;
     Ok(Answer {
         by_date: bucket_list,
         groups,
@@ -340,4 +341,128 @@ pub async fn run(
         plan,
         cells,
     })
+}
+
+/// Places the rows of a path into the cells of the answer: a row goes to
+/// every group carrying its key (a key requested twice is two groups with
+/// the same value). A row outside the bucket list, one repeated, or one
+/// whose key is no requested group is an inconsistency of the path, never
+/// silently dropped; only by-data answers leave out the values that are not
+/// among their groups (options not listed, StringEditor values past the ten
+/// most used).
+pub(crate) fn place(
+    tenant_id: Uuid,
+    rows: Vec<(String, usize, MetricValue)>,
+    groups: Option<&[GroupInfo]>,
+    grouping: &Grouping,
+    n_buckets: usize,
+) -> Result<HashMap<(usize, usize), MetricValue>> {
+    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, group) in groups.unwrap_or_default().iter().enumerate() {
+        index.entry(group.key.as_str()).or_default().push(i);
+    }
+    let ungrouped = [0];
+    let mut cells = HashMap::new();
+    for (key, bucket, value) in rows {
+        if bucket >= n_buckets {
+            return Err(inconsistent(
+                tenant_id,
+                format!("a row of group {key:?} lies in bucket {bucket} of {n_buckets}"),
+            ));
+        }
+        let targets: &[usize] = match (groups, index.get(key.as_str())) {
+            (None, _) => &ungrouped,
+            (Some(_), Some(targets)) => targets,
+            (Some(_), None) if matches!(grouping, Grouping::Data { .. }) => continue,
+            (Some(_), None) => {
+                return Err(inconsistent(
+                    tenant_id,
+                    format!("a row of key {key:?} is not among the requested groups"),
+                ))
+            }
+        };
+        for &g in targets {
+            if cells.insert((g, bucket), value).is_some() {
+                return Err(inconsistent(
+                    tenant_id,
+                    format!("two rows of group {key:?} in bucket {bucket}"),
+                ));
+            }
+        }
+    }
+    Ok(cells)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(key: &str) -> GroupInfo {
+        GroupInfo {
+            key: key.to_owned(),
+            name: None,
+        }
+    }
+
+    fn keys() -> Grouping {
+        Grouping::Keys {
+            dimension: Dimension::Queue,
+            keys: vec!["q1".into(), "q2".into(), "q1".into()],
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_fills_each_of_its_groups() {
+        let groups = [group("q1"), group("q2"), group("q1")];
+        let rows = vec![
+            ("q1".to_owned(), 1, MetricValue::Count(3)),
+            ("q2".to_owned(), 0, MetricValue::Count(1)),
+        ];
+        let cells = place(Uuid::nil(), rows, Some(&groups), &keys(), 2).expect("cells");
+        assert_eq!(cells.get(&(0, 1)), Some(&MetricValue::Count(3)));
+        assert_eq!(cells.get(&(2, 1)), Some(&MetricValue::Count(3)));
+        assert_eq!(cells.get(&(1, 0)), Some(&MetricValue::Count(1)));
+        assert_eq!(cells.len(), 3);
+    }
+
+    #[test]
+    fn rows_outside_the_answer_are_errors_not_dropped() {
+        let tenant = Uuid::new_v4();
+        let groups = [group("q1"), group("q2")];
+        let row = |key: &str, bucket| vec![(key.to_owned(), bucket, MetricValue::Count(1))];
+        let cases = [
+            place(tenant, row("q1", 2), Some(&groups), &keys(), 2),
+            place(tenant, row("", 1), None, &Grouping::Total, 1),
+            place(tenant, row("q3", 0), Some(&groups), &keys(), 1),
+            place(
+                tenant,
+                [row("q1", 0), row("q1", 0)].concat(),
+                Some(&groups),
+                &keys(),
+                1,
+            ),
+        ];
+        for result in cases {
+            let error = result.expect_err("an inconsistency");
+            assert!(matches!(error, ApiError::Internal(_)));
+            assert!(error.to_string().contains(&tenant.to_string()), "{error}");
+        }
+    }
+
+    #[test]
+    fn by_data_leaves_out_values_that_are_not_groups() {
+        let grouping = Grouping::Data {
+            type_id: Uuid::nil(),
+            values: None,
+            order: None,
+        };
+        let groups = [group("a")];
+        let rows = vec![
+            ("a".to_owned(), 0, MetricValue::Count(2)),
+            ("unlisted".to_owned(), 0, MetricValue::Count(5)),
+        ];
+        let cells = place(Uuid::nil(), rows, Some(&groups), &grouping, 1).expect("cells");
+        assert_eq!(cells.len(), 1);
+        assert_eq!(cells.get(&(0, 0)), Some(&MetricValue::Count(2)));
+    }
 }

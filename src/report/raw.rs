@@ -4,11 +4,31 @@
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::plan::{average_seconds, millis, DurationStats, MetricKind, MetricValue};
+use super::plan::{average_seconds, inconsistent, millis, DurationStats, MetricKind, MetricValue};
 use super::request::{DataCondition, Grouping, Params, ReportQuery};
 use super::tiles::{Dimension, Family};
-use crate::domain::{ResponseTimeKind, UnitOfWorkAction};
+use crate::domain::{Direction, InteractionState, ResponseTimeKind, UnitOfWorkAction};
 use crate::error::Result;
+
+/// How many buckets `bounds` delimit (1 for a count answer).
+pub(crate) fn bucket_count(bounds: Option<&[chrono::DateTime<chrono::Utc>]>) -> usize {
+    bounds.map_or(1, |b| b.len().saturating_sub(1))
+}
+
+/// The bucket index a query computed for a row: one outside `0..n_buckets`
+/// means the row lies outside the bucket list, which the range filter rules
+/// out; it is an inconsistency, not a row to skip.
+pub(crate) fn bucket_index(tenant_id: Uuid, index: i32, n_buckets: usize) -> Result<usize> {
+    usize::try_from(index)
+        .ok()
+        .filter(|i| *i < n_buckets)
+        .ok_or_else(|| {
+            inconsistent(
+                tenant_id,
+                format!("a row lies in bucket {index}, outside the {n_buckets} buckets"),
+            )
+        })
+}
 
 /// Rows of (group key, bucket index, value) from the raw tables.
 pub(crate) async fn fetch(
@@ -19,14 +39,13 @@ pub(crate) async fn fetch(
     bounds: Option<Vec<chrono::DateTime<chrono::Utc>>>,
     data_type_id: Option<Uuid>,
 ) -> Result<Vec<(String, usize, MetricValue)>> {
+    let n_buckets = bucket_count(bounds.as_deref());
     let mut qb = build_sql(src, tenant_id, query, bounds, data_type_id);
     let rows = qb.build().fetch_all(pool).await?;
     let mut raw = Vec::with_capacity(rows.len());
     for row in rows {
         let key: Option<String> = row.try_get("key")?;
-        let Ok(bucket) = usize::try_from(row.try_get::<i32, _>("bucket")?) else {
-            continue;
-        };
+        let bucket = bucket_index(tenant_id, row.try_get("bucket")?, n_buckets)?;
         let value = match src.kind {
             MetricKind::Count => MetricValue::Count(row.try_get("n")?),
             MetricKind::Duration => MetricValue::Duration(DurationStats {
@@ -138,16 +157,50 @@ pub(crate) fn unit_of_work_condition(action: UnitOfWorkAction) -> &'static str {
     }
 }
 
+/// The keys of a count family, which the count rollups keep as `k1`/`k2`
+/// (the raw tables as state or direction columns). Only the state and
+/// message-volume families have them, so a condition on keys always
+/// selects something meaningful.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CountKeys<'a> {
+    State {
+        new_states: &'a [InteractionState],
+        old_states: Option<&'a [InteractionState]>,
+    },
+    Direction(Direction),
+}
+
+impl<'a> CountKeys<'a> {
+    /// The keys of the family of `params`; `None` for the families the
+    /// count rollups do not keep.
+    pub(crate) fn of(params: &'a Params) -> Option<Self> {
+        match params {
+            Params::State {
+                new_states,
+                old_states,
+            } => Some(Self::State {
+                new_states,
+                old_states: old_states.as_deref(),
+            }),
+            Params::MessageVolume { direction } => Some(Self::Direction(*direction)),
+            Params::ResponseTime { .. }
+            | Params::QueueTime
+            | Params::IvrTime
+            | Params::UnitOfWork { .. } => None,
+        }
+    }
+}
+
 /// The conditions on the keys of a count family: the rollup's `k1`/`k2`
-/// or the raw table's state or direction columns.
+/// or the raw table's state (new, old) or direction columns.
 pub(crate) fn push_key_conditions(
     qb: &mut QueryBuilder<'_, Postgres>,
-    params: &Params,
+    keys: CountKeys<'_>,
     k1: &str,
     k2: &str,
 ) {
-    match params {
-        Params::State {
+    match keys {
+        CountKeys::State {
             new_states,
             old_states,
         } => {
@@ -158,13 +211,9 @@ pub(crate) fn push_key_conditions(
                 push_any(qb, k2, old, "text");
             }
         }
-        Params::MessageVolume { direction } => {
+        CountKeys::Direction(direction) => {
             qb.push(format_args!(" and {k1} = "))
                 .push_bind(direction.as_str());
-        }
-        // Only the count families have keys; anything else matches nothing.
-        _ => {
-            qb.push(" and false");
         }
     }
 }
@@ -172,8 +221,19 @@ pub(crate) fn push_key_conditions(
 /// The conditions of a family's parameters.
 fn push_params(qb: &mut QueryBuilder<'_, Postgres>, src: &Source, params: &Params) {
     match params {
-        Params::State { .. } => push_key_conditions(qb, params, "s.new_state", "s.old_state"),
-        Params::MessageVolume { .. } => push_key_conditions(qb, params, "s.direction", ""),
+        Params::State {
+            new_states,
+            old_states,
+        } => {
+            let keys = CountKeys::State {
+                new_states,
+                old_states: old_states.as_deref(),
+            };
+            push_key_conditions(qb, keys, "s.new_state", "s.old_state");
+        }
+        Params::MessageVolume { direction } => {
+            push_key_conditions(qb, CountKeys::Direction(*direction), "s.direction", "");
+        }
         Params::QueueTime | Params::IvrTime | Params::ResponseTime { .. } => {
             qb.push(" and ").push(src.seconds).push(" is not null");
         }
@@ -319,4 +379,44 @@ fn build_sql<'a>(
             .push(", 2"),
     };
     qb
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_index_outside_the_list_is_an_error() {
+        let tenant = Uuid::new_v4();
+        assert_eq!(bucket_index(tenant, 0, 1).expect("first"), 0);
+        assert_eq!(bucket_index(tenant, 2, 3).expect("last"), 2);
+        for (index, n) in [(-1, 3), (3, 3), (1, 1), (0, 0)] {
+            let error = bucket_index(tenant, index, n).expect_err("outside");
+            assert!(error.to_string().contains(&tenant.to_string()), "{error}");
+        }
+    }
+
+    #[test]
+    fn only_the_count_families_have_keys() {
+        let state = Params::State {
+            new_states: vec![InteractionState::Closed],
+            old_states: None,
+        };
+        let volume = Params::MessageVolume {
+            direction: Direction::Inbound,
+        };
+        assert!(CountKeys::of(&state).is_some() && CountKeys::of(&volume).is_some());
+        for params in [
+            Params::QueueTime,
+            Params::IvrTime,
+            Params::ResponseTime {
+                kind: ResponseTimeKind::OriginatorWaitTime,
+            },
+            Params::UnitOfWork {
+                action: UnitOfWorkAction::Any,
+            },
+        ] {
+            assert!(CountKeys::of(&params).is_none(), "{params:?}");
+        }
+    }
 }

@@ -10,9 +10,9 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::buckets::{floor_to, DAY, HOUR};
-use super::plan::MetricValue;
-use super::raw::{push_any, push_key_conditions};
-use super::request::{Grouping, Params, ReportQuery};
+use super::plan::{inconsistent, MetricValue};
+use super::raw::{bucket_count, bucket_index, push_any, push_key_conditions, CountKeys};
+use super::request::{Grouping, ReportQuery};
 use super::tiles::{Dimension, Family};
 use crate::domain::Channel;
 use crate::error::Result;
@@ -170,6 +170,15 @@ pub async fn fetch(
             ..
         }
     );
+    // Only the count families have rollup keys; the planner sends no other
+    // here, and answering another from them would count nothing.
+    let keys = CountKeys::of(&query.params).ok_or_else(|| {
+        inconsistent(
+            tenant_id,
+            format!("the count rollups were asked for {:?}", query.params),
+        )
+    })?;
+    let n_buckets = bucket_count(bounds.as_deref());
     // Each segment is read at its own grain; together they tile the range.
     let segments = segments(query.from, query.to, bounds.as_deref());
     let mut qb = QueryBuilder::<Postgres>::new("select ");
@@ -195,9 +204,9 @@ pub async fn fetch(
         (_, Some(queues)) => queues.clone(),
         (_, None) => vec![Uuid::nil()],
     };
-    let (source, table) = match &query.params {
-        Params::MessageVolume { .. } => (2, "messages"),
-        _ => (1, "interaction_audits"),
+    let (source, table) = match keys {
+        CountKeys::Direction(_) => (2, "messages"),
+        CountKeys::State { .. } => (1, "interaction_audits"),
     };
     // A lateral subquery per segment, fenced by `offset 0` so the planner
     // cannot flatten it into a join: each segment is one index range scan,
@@ -213,7 +222,7 @@ pub async fn fetch(
              and r.bucket >= seg.s and r.bucket < seg.e and r.source = {source} and r.tenant_id = "
         ))
         .push_bind(tenant_id);
-    push_key_conditions(&mut qb, &query.params, "r.k1", "r.k2");
+    push_key_conditions(&mut qb, keys, "r.k1", "r.k2");
     push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
     qb.push(" offset 0) union all (select ");
     let all_queues = queues == [Uuid::nil()];
@@ -234,11 +243,11 @@ pub async fn fetch(
          and s.occurred_at < seg.e and s.tenant_id = "
     ))
     .push_bind(tenant_id);
-    let (k1, k2) = match source {
-        2 => ("s.direction", ""),
-        _ => ("s.new_state", "s.old_state"),
+    let (k1, k2) = match keys {
+        CountKeys::Direction(_) => ("s.direction", ""),
+        CountKeys::State { .. } => ("s.new_state", "s.old_state"),
     };
-    push_key_conditions(&mut qb, &query.params, k1, k2);
+    push_key_conditions(&mut qb, keys, k1, k2);
     if !all_queues {
         push_any(&mut qb, "s.queue_id", queues, "uuid");
     }
@@ -251,37 +260,56 @@ pub async fn fetch(
         .channels
         .clone()
         .unwrap_or_else(|| Channel::ALL.to_vec());
-    let index = |c: Channel| Channel::ALL.iter().position(|x| *x == c).unwrap_or(0) + 1;
+    // The groups of a by-channels request, each once (a channel requested
+    // twice is two groups of the answer, filled from one row).
+    let mut by_channel: Vec<(&str, Channel)> = Vec::new();
+    if let Grouping::Keys {
+        dimension: Dimension::Channel,
+        keys,
+    } = &query.grouping
+    {
+        for key in keys {
+            let channel = Channel::ALL
+                .iter()
+                .copied()
+                .find(|c| c.as_str() == key)
+                .ok_or_else(|| inconsistent(tenant_id, format!("unknown channel key {key:?}")))?;
+            if !by_channel.iter().any(|(k, _)| k == key) {
+                by_channel.push((key.as_str(), channel));
+            }
+        }
+    }
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let key: String = row.try_get("key")?;
-        let Ok(bucket) = usize::try_from(row.try_get::<i32, _>("bucket")?) else {
-            continue;
+        let bucket = bucket_index(tenant_id, row.try_get("bucket")?, n_buckets)?;
+        // Column `c{i}` counts the i-th channel of `Channel::ALL`.
+        let mut counts = [0i64; Channel::ALL.len()];
+        for (i, count) in counts.iter_mut().enumerate() {
+            *count = row
+                .try_get::<Option<i64>, _>(format!("c{}", i + 1).as_str())?
+                .unwrap_or(0);
+        }
+        let count = |channel: Channel| -> i64 {
+            Channel::ALL
+                .iter()
+                .zip(counts)
+                .filter(|(c, _)| **c == channel)
+                .map(|(_, n)| n)
+                .sum()
         };
-        let count = |c: Channel| -> Result<i64> {
-            Ok(row
-                .try_get::<Option<i64>, _>(format!("c{}", index(c)).as_str())?
-                .unwrap_or(0))
-        };
-        match &query.grouping {
-            Grouping::Keys {
-                dimension: Dimension::Channel,
-                keys,
-            } => {
-                for key in keys {
-                    if let Some(channel) = Channel::ALL.iter().find(|c| c.as_str() == key) {
-                        if allowed.contains(channel) {
-                            out.push((key.clone(), bucket, MetricValue::Count(count(*channel)?)));
-                        }
-                    }
+        if by_channel.is_empty() {
+            let total = allowed.iter().map(|c| count(*c)).sum();
+            out.push((key, bucket, MetricValue::Count(total)));
+        } else {
+            for (key, channel) in &by_channel {
+                if allowed.contains(channel) {
+                    out.push((
+                        (*key).to_owned(),
+                        bucket,
+                        MetricValue::Count(count(*channel)),
+                    ));
                 }
-            }
-            _ => {
-                let mut total = 0;
-                for channel in &allowed {
-                    total += count(*channel)?;
-                }
-                out.push((key, bucket, MetricValue::Count(total)));
             }
         }
     }

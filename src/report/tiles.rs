@@ -161,21 +161,29 @@ impl Dimension {
         match self {
             Self::Total => "",
             Self::Channel => {
-                " Groups: `filters.channels` (required, at least one), in request order."
+                " Groups: `filters.channels` (required, at least one): one group per requested \
+                 channel, in request order; a channel given twice is two groups, each with its value."
             }
-            Self::Queue => " Groups: `filters.queues` (required, at least one), in request order.",
+            Self::Queue => {
+                " Groups: `filters.queues` (required, at least one): one group per requested queue, \
+                 in request order; a queue given twice is two groups, each with its value."
+            }
             Self::User => {
-                " Groups: top-level `userIds` (required, at least one), in request order."
+                " Groups: top-level `userIds` (required, at least one): one group per requested \
+                 user, in request order; a user given twice is two groups, each with its value."
             }
             Self::Account => {
-                " Groups: top-level `accounts` (required, at least one), in request order."
+                " Groups: top-level `accounts` (required, at least one): one group per requested \
+                 account, in request order; an account given twice is two groups, each with its \
+                 value."
             }
             Self::Data => {
                 " Groups: the values of the top-level `data: {id, values?}` (required): the given \
-                 values in request order; else every option of a select type; else, for a \
-                 reportable StringEditor type, the 10 most used values (`orderBy: Ascending`: the \
-                 10 least used; ties by value). `orderBy` ranks the groups by matching audits. An \
-                 audit counts once in each value its snapshot holds, however often it repeats it."
+                 values in request order (a value given twice is two groups, each with its count); \
+                 else every option of a select type; else, for a reportable StringEditor type, the \
+                 10 most used values (`orderBy: Ascending`: the 10 least used; ties by value). \
+                 `orderBy` ranks the groups by matching audits. An audit counts once in each value \
+                 its snapshot holds, however often it repeats it."
             }
         }
     }

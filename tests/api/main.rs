@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod dst;
 mod export;
+mod fallbacks;
 mod ingest;
 mod limits;
 mod messages;
