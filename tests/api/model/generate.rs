@@ -451,5 +451,19 @@ pub fn question(model: &Model, seed: &[u32]) -> Question {
     }
     include(&mut q.user_ids, &anchor.user);
     include(&mut q.accounts, &anchor.account);
+    // Now and then a key given twice: two groups, each with its value.
+    let mut repeat = |list: &mut Vec<String>| {
+        if next(8) == 0 {
+            list.push(list[0].clone());
+        }
+    };
+    for list in [q.channels.as_mut(), q.queues.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        repeat(list);
+    }
+    repeat(&mut q.user_ids);
+    repeat(&mut q.accounts);
     q
 }
