@@ -42,12 +42,21 @@ struct RollupDelta {
 
 /// The net effect of `changes` on both tables; entries that cancel out
 /// are dropped. Keys are sorted, so concurrent batches lock rows in the
-/// same order.
-fn deltas(changes: &[Change]) -> (BTreeMap<RollupKey, RollupDelta>, BTreeMap<ValueKey, i64>) {
+/// same order. A bin outside `0..BINS` (from `cx_duration_bin`) is an
+/// error that fails the batch, never a value counted in another bin.
+fn deltas(changes: &[Change]) -> sqlx::Result<Deltas> {
     let mut rollups: BTreeMap<RollupKey, RollupDelta> = BTreeMap::new();
     let mut values: BTreeMap<ValueKey, i64> = BTreeMap::new();
     for change in changes {
-        let bin = usize::try_from(change.bin).unwrap_or(0).min(BINS - 1);
+        let bin = usize::try_from(change.bin)
+            .ok()
+            .filter(|b| *b < BINS)
+            .ok_or_else(|| {
+                sqlx::Error::Protocol(format!(
+                    "cx_duration_bin gave bin {} for {} µs, outside 0..{BINS}",
+                    change.bin, change.value_us
+                ))
+            })?;
         let hour = floor_to(change.occurred_at, HOUR);
         let day = floor_to(change.occurred_at, DAY);
         // The nil UUID is the row of all queues: a value whose queue is the
@@ -73,8 +82,10 @@ fn deltas(changes: &[Change]) -> (BTreeMap<RollupKey, RollupDelta>, BTreeMap<Val
     }
     rollups.retain(|_, d| d.n != 0 || d.sum_us != 0 || d.bins.iter().any(|b| *b != 0));
     values.retain(|_, n| *n != 0);
-    (rollups, values)
+    Ok((rollups, values))
 }
+
+type Deltas = (BTreeMap<RollupKey, RollupDelta>, BTreeMap<ValueKey, i64>);
 
 /// Adds level-1 deltas: count, sum and the bins `b0..b127`.
 static UPSERT_ROLLUPS: LazyLock<String> = LazyLock::new(|| {
@@ -117,7 +128,7 @@ pub async fn apply(
     tenant_id: Uuid,
     changes: &[Change],
 ) -> sqlx::Result<()> {
-    let (rollups, values) = deltas(changes);
+    let (rollups, values) = deltas(changes)?;
     if !rollups.is_empty() {
         let mut metric = Vec::with_capacity(rollups.len());
         let mut queue = Vec::with_capacity(rollups.len());
@@ -186,4 +197,31 @@ pub async fn apply(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(bin: i16) -> Change {
+        Change {
+            metric: 1,
+            queue_id: None,
+            occurred_at: DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default(),
+            value_us: 5_000_000,
+            sign: 1,
+            bin,
+        }
+    }
+
+    #[test]
+    fn a_bin_outside_the_table_fails_the_batch_instead_of_being_clamped() {
+        assert!(deltas(&[change(BINS as i16)]).is_err());
+        assert!(deltas(&[change(-1)]).is_err());
+        let (rollups, values) = deltas(&[change(BINS as i16 - 1)]).expect("in range");
+        // The row of all queues, at hour and day grain; one value.
+        assert_eq!(rollups.len(), 2);
+        assert!(rollups.values().all(|d| d.bins[BINS - 1] == 1 && d.n == 1));
+        assert_eq!(values.len(), 1);
+    }
 }
