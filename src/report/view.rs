@@ -3,7 +3,7 @@
 //! streams up to 1,000,000 straight from the database cursor, so memory stays
 //! flat whatever the row count.
 
-use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
@@ -406,33 +406,65 @@ pub async fn json_rows(pool: &PgPool, tenant_id: Uuid, query: &ViewQuery) -> Res
 }
 
 /// The CSV export, streamed in chunks of about 64 KiB from the cursor.
-pub fn csv_stream(pool: PgPool, tenant_id: Uuid, query: ViewQuery) -> Response {
+///
+/// The export runs on a connection and transaction of its own, under its own
+/// `statement_timeout` (`export_timeout`) rather than the short one of the
+/// tiles. Taking the connection is awaited before the response starts, so a
+/// busy or unreachable database is still a 503 problem. Once the header row
+/// is sent, a failure can only break the stream: the body ends with an error
+/// (no terminating chunk, so the client sees a failed download, never a
+/// short file that looks complete) and is logged.
+pub async fn csv_stream(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    query: ViewQuery,
+    export_timeout: Duration,
+) -> Result<Response> {
     let filename = query.kind.path().replace('/', "-");
-    let query = Arc::new(query);
+    let mut tx = pool.begin().await?;
+    sqlx::query("select set_config('statement_timeout', $1, true)")
+        .bind(export_timeout.as_millis().to_string())
+        .execute(&mut *tx)
+        .await?;
     let stream = async_stream::stream! {
         yield Ok::<Bytes, std::io::Error>(Bytes::from(csv_header(&query)));
         let mut qb = query.sql(tenant_id, EXPORT_ROWS);
-        let mut rows = qb.build().fetch(&pool);
+        let mut rows = qb.build().fetch(&mut *tx);
         let mut chunk = String::with_capacity(72 * 1024);
+        let mut sent: u64 = 0;
+        let mut failure = None;
         while let Some(row) = rows.next().await {
-            let row = match row.and_then(|r| ViewRow::decode(&r)) {
-                Ok(row) => row,
+            match row.and_then(|r| ViewRow::decode(&r)) {
+                Ok(row) => row.push_csv(&query, &mut chunk),
                 Err(e) => {
-                    // Headers are sent: the only honest signal left is a
-                    // broken stream.
-                    tracing::error!(error = ?e, "export stream failed");
-                    yield Err(std::io::Error::other("export failed"));
+                    failure = Some(e);
                     break;
                 }
-            };
-            row.push_csv(&query, &mut chunk);
+            }
+            sent += 1;
             if chunk.len() >= 64 * 1024 {
                 yield Ok(Bytes::from(std::mem::replace(&mut chunk, String::with_capacity(72 * 1024))));
             }
         }
+        drop(rows);
+        if let Some(error) = failure {
+            tracing::error!(
+                error = ?error,
+                tenant = %tenant_id,
+                view = query.kind.path(),
+                rows_sent = sent,
+                "export stream failed; the download is cut short"
+            );
+            yield Err(std::io::Error::other("export failed"));
+            return;
+        }
         if !chunk.is_empty() {
             yield Ok(Bytes::from(chunk));
         }
+        // Read-only: the commit only hands the connection back clean.
+        if let Err(error) = tx.commit().await {
+            tracing::warn!(error = ?error, "export transaction did not commit");
+        }
     };
-    csv_response(Body::from_stream(stream), &filename)
+    Ok(csv_response(Body::from_stream(stream), &filename))
 }
