@@ -336,3 +336,58 @@ fn strip_position(message: &str) -> String {
         None => message.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn retry_after(error: ApiError) -> (StatusCode, Option<String>) {
+        let response = error.into_response();
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (response.status(), retry)
+    }
+
+    #[test]
+    fn a_database_without_connections_is_503_with_retry_after_however_it_is_wrapped() {
+        let five = Some(RETRY_AFTER_SECONDS.to_string());
+        for error in [
+            ApiError::Database(sqlx::Error::PoolTimedOut),
+            ApiError::Database(sqlx::Error::PoolClosed),
+            ApiError::Database(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())),
+            ApiError::Internal(anyhow::Error::from(sqlx::Error::PoolTimedOut).context("storing")),
+        ] {
+            assert_eq!(
+                retry_after(error),
+                (StatusCode::SERVICE_UNAVAILABLE, five.clone())
+            );
+        }
+    }
+
+    #[test]
+    fn other_database_errors_stay_500_and_say_nothing() {
+        let error = ApiError::Database(sqlx::Error::Protocol("secret internals".into()));
+        assert_eq!(error.problem().detail, "An internal error occurred.");
+        assert_eq!(
+            retry_after(error),
+            (StatusCode::INTERNAL_SERVER_ERROR, None)
+        );
+    }
+
+    #[test]
+    fn the_limit_is_named_in_readable_units() {
+        let detail = |n| body_too_large(n).to_string();
+        assert_eq!(
+            detail(1024 * 1024),
+            "The request body may be at most 1 MiB (1048576 bytes)."
+        );
+        assert_eq!(
+            detail(64 * 1024),
+            "The request body may be at most 64 KiB (65536 bytes)."
+        );
+        assert_eq!(detail(1000), "The request body may be at most 1000 bytes.");
+    }
+}

@@ -29,7 +29,8 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
         .map_err(|error| {
             tracing::warn!(error = ?error, "not ready: the database does not answer");
             ApiError::ServiceUnavailable(
-                "The database is unreachable or has no free connection.".into(),
+                "The database did not answer (unreachable, no free connection, or not migrated)."
+                    .into(),
             )
         })?;
     let expected = MIGRATOR.iter().count() as i64;

@@ -132,6 +132,7 @@ impl Metrics {
 pub struct RequestTenant(Arc<OnceLock<Uuid>>);
 
 impl RequestTenant {
+    /// The tenant, once authentication has named it.
     pub fn get(&self) -> Option<Uuid> {
         self.0.get().copied()
     }

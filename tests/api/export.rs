@@ -222,3 +222,48 @@ async fn a_view_export_that_fails_mid_stream_is_a_failed_download_and_logged() {
     assert_eq!(logged.len(), 1, "{:?}", logs.events());
     assert_eq!(logged[0]["fields"]["tenant"], app.tenant.id.to_string());
 }
+
+#[tokio::test]
+async fn over_a_real_socket_a_failed_export_is_a_failed_download() {
+    let app =
+        TestApp::spawn_with(|c| c.export_statement_timeout = Duration::from_millis(200)).await;
+    seed_many_audits(&app).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let router = app.router.clone();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let mut response = reqwest::Client::new()
+        .post(format!(
+            "http://{address}/reporting/export/v1.2/view/interactions"
+        ))
+        .bearer_auth(&app.tenant.token)
+        .json(&json!({"filters": {"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z"}}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 200);
+    let mut received = 0;
+    while received < 64 * 1024 {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received += chunk.len(),
+            other => panic!("the export ended before 64 KiB: {other:?}"),
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let outcome = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received += chunk.len(),
+            Ok(None) => break Ok(received),
+            Err(e) => break Err(e),
+        }
+    };
+
+    assert!(
+        outcome.is_err(),
+        "the client must see a failed download, not a complete-looking file of {received} bytes"
+    );
+    server.abort();
+}
