@@ -179,10 +179,10 @@ async fn export_slowly(app: &TestApp, pause: Duration) -> (Vec<u8>, Result<Bytes
 
 #[tokio::test]
 async fn a_view_export_outlives_the_short_statement_timeout_with_every_row() {
-    let app = TestApp::spawn_with(|c| c.statement_timeout = Duration::from_millis(200)).await;
+    let app = TestApp::spawn_with(|c| c.statement_timeout = Duration::from_millis(500)).await;
     seed_many_audits(&app).await;
 
-    let (head, rest) = export_slowly(&app, Duration::from_millis(600)).await;
+    let (head, rest) = export_slowly(&app, Duration::from_millis(1200)).await;
 
     let rest = rest.expect("the whole export arrives");
     let csv = String::from_utf8([head, rest.to_vec()].concat()).expect("utf-8");
@@ -245,17 +245,18 @@ async fn over_a_real_socket_a_failed_export_is_a_failed_download() {
         .await
         .expect("send");
     assert_eq!(response.status(), 200);
+    // Read like a slow client: a pause after the first 64 KiB.
     let mut received = 0;
-    while received < 64 * 1024 {
-        match response.chunk().await {
-            Ok(Some(chunk)) => received += chunk.len(),
-            other => panic!("the export ended before 64 KiB: {other:?}"),
-        }
-    }
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut paused = false;
     let outcome = loop {
         match response.chunk().await {
-            Ok(Some(chunk)) => received += chunk.len(),
+            Ok(Some(chunk)) => {
+                received += chunk.len();
+                if !paused && received >= 64 * 1024 {
+                    paused = true;
+                    tokio::time::sleep(Duration::from_millis(600)).await;
+                }
+            }
             Ok(None) => break Ok(received),
             Err(e) => break Err(e),
         }
