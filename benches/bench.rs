@@ -800,7 +800,9 @@ fn config(database_url: String, args: &Args) -> Result<Config> {
         rate_export: unlimited,
         rate_ingest: unlimited,
         db_pool_size: (args.concurrency as u32 + 4).max(10),
+        db_acquire_timeout: Duration::from_secs(60),
         statement_timeout: Duration::from_secs(300),
+        export_statement_timeout: Duration::from_secs(300),
         request_timeout: Duration::from_secs(300),
         rollups: true,
     })

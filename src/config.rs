@@ -59,7 +59,14 @@ pub struct Config {
     pub rate_export: RateQuota,
     pub rate_ingest: RateQuota,
     pub db_pool_size: u32,
+    /// How long a request waits for a free database connection (or for the
+    /// database to accept one) before it is answered 503.
+    pub db_acquire_timeout: Duration,
     pub statement_timeout: Duration,
+    /// The statement timeout of a streamed CSV export, which runs on its own
+    /// transaction rather than under the short `statement_timeout`.
+    pub export_statement_timeout: Duration,
+    /// Longest time to the response head; past it the request is 503.
     pub request_timeout: Duration,
     /// Answer count and duration tiles from the rollups where they can.
     pub rollups: bool,
@@ -75,7 +82,10 @@ impl std::fmt::Debug for Config {
             .field("rate_export", &self.rate_export)
             .field("rate_ingest", &self.rate_ingest)
             .field("db_pool_size", &self.db_pool_size)
+            .field("db_acquire_timeout", &self.db_acquire_timeout)
             .field("statement_timeout", &self.statement_timeout)
+            .field("export_statement_timeout", &self.export_statement_timeout)
+            .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -149,7 +159,12 @@ impl Config {
             rate_export: parsed("CX_RATE_EXPORT", "30/60".parse()?)?,
             rate_ingest: parsed("CX_RATE_INGEST", "1200/60".parse()?)?,
             db_pool_size: parsed("CX_DB_POOL_SIZE", 10)?,
+            db_acquire_timeout: Duration::from_millis(parsed("CX_DB_ACQUIRE_TIMEOUT_MS", 5_000)?),
             statement_timeout: Duration::from_millis(parsed("CX_STATEMENT_TIMEOUT_MS", 15_000)?),
+            export_statement_timeout: Duration::from_millis(parsed(
+                "CX_EXPORT_STATEMENT_TIMEOUT_MS",
+                300_000,
+            )?),
             request_timeout: Duration::from_secs(parsed("CX_REQUEST_TIMEOUT_SECONDS", 60)?),
             rollups: parsed("CX_ROLLUPS", true)?,
         })

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod ingest;
 pub mod limits;
+pub mod middleware;
 pub mod openapi;
 pub mod ops;
 pub mod report;

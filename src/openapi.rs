@@ -114,7 +114,13 @@ impl Modify for Security {
             `[from, to)`. Every error is `application/problem+json` (RFC 9457) with `errors` naming \
             the fields to blame. A request that does not fit the schema is 400; one that fits but \
             cannot be answered (range over its limit, `to` not after `from`, an empty required \
-            list) is 422. An empty optional filter list (e.g. `oldState: []`) means no filter.\n\n\
+            list) is 422. An empty optional filter list (e.g. `oldState: []`) means no filter. \
+            A wrong method is 405 with `Allow`; an unknown path 404; a body over its limit (16 MiB \
+            for ingestion, 1 MiB elsewhere) 413 naming the limit; a database that is busy (no free \
+            connection) or unreachable, or a request past the request timeout, is 503 with \
+            `Retry-After`; an internal failure is 500 and says nothing of its cause. A CSV export \
+            that fails after its header row is sent ends the chunked body with an error (no \
+            terminating chunk): the download fails rather than looking complete.\n\n\
             Caching: `/reporting/v1.2/**` JSON answers are cached per tenant and canonical request \
             for 10 minutes (`X-Cache: HIT` with `Age`, or `MISS`); `Cache-Control: no-cache` \
             bypasses the lookup. Ingesting new events for a tenant invalidates its cached answers. \
@@ -342,6 +348,39 @@ fn view_operation(kind: ViewKind, export: bool) -> utoipa::openapi::path::Operat
     )
 }
 
+/// The answers every operation can give besides its own: 413 where it
+/// takes a body, 503 where it needs the database or may run long, 500.
+fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let needs_database = !matches!(path.as_str(), "/healthz" | "/metrics");
+        for operation in [item.get.as_mut(), item.post.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            let takes_body = operation.request_body.is_some();
+            let responses = &mut operation.responses.responses;
+            if takes_body {
+                responses.entry("413".into()).or_insert_with(|| {
+                    problem_response("The body is over its limit (named in `detail`)").into()
+                });
+            }
+            if needs_database {
+                responses.entry("503".into()).or_insert_with(|| {
+                    problem_response(
+                        "The database is busy or unreachable, or the request ran past the \
+                         request timeout (see Retry-After); or a query ran past the statement \
+                         timeout",
+                    )
+                    .into()
+                });
+            }
+            responses.entry("500".into()).or_insert_with(|| {
+                problem_response("An internal failure; nothing of it is told").into()
+            });
+        }
+    }
+}
+
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
@@ -363,6 +402,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
             );
         }
     }
+    add_common_responses(&mut doc);
     doc
 }
 

@@ -42,8 +42,14 @@ impl FromRef<AppState> for PgPool {
 /// The embedded migrations of `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Connects a pool sized for a small host, with the statement timeout set on
-/// every connection so no query can hang a request.
+/// A pool sized for a small host, with the statement timeout set on every
+/// connection so no query can hang a request.
+///
+/// The pool is lazy: it opens connections on first use and never waits for
+/// the database here, so the app starts (and `/healthz` answers) while the
+/// database is down; requests then wait at most `db_acquire_timeout` for a
+/// connection and are answered 503. `serve` still fails fast at startup,
+/// because applying the migrations needs the database.
 pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = config.database_url.parse()?;
     let timeout_ms = config.statement_timeout.as_millis().to_string();
@@ -52,8 +58,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
         .application_name("cx-reporting");
     let pool = PgPoolOptions::new()
         .max_connections(config.db_pool_size)
-        .acquire_timeout(std::time::Duration::from_secs(10))
-        .connect_with(options)
-        .await?;
+        .acquire_timeout(config.db_acquire_timeout)
+        .connect_lazy_with(options);
     Ok(pool)
 }

@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+
+use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::state::AppState;
@@ -122,23 +124,66 @@ impl Metrics {
     }
 }
 
-/// Middleware: one log line per request with tenant, route, status and
-/// latency, and the request counters.
-pub async fn log_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let route = request
+/// The tenant of a request, once authentication has named it. The outer
+/// middleware that log put an empty slot in the request and [`note_tenant`],
+/// just inside authentication, fills it, so that even a request cut short
+/// (timed out, panicked) is logged with its tenant.
+#[derive(Clone, Default)]
+pub struct RequestTenant(Arc<OnceLock<Uuid>>);
+
+impl RequestTenant {
+    /// The tenant, once authentication has named it.
+    pub fn get(&self) -> Option<Uuid> {
+        self.0.get().copied()
+    }
+}
+
+/// Middleware, inside authentication: notes the principal's tenant in the
+/// request's [`RequestTenant`].
+pub async fn note_tenant(request: Request, next: Next) -> Response {
+    let extensions = request.extensions();
+    if let (Some(slot), Some(principal)) = (
+        extensions.get::<RequestTenant>(),
+        extensions.get::<Principal>(),
+    ) {
+        let _ = slot.0.set(principal.tenant_id);
+    }
+    next.run(request).await
+}
+
+/// The route template a request matched (`unmatched` for none).
+pub fn route_of(request: &Request) -> String {
+    request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+        .unwrap_or_else(|| "unmatched".to_owned())
+}
+
+/// Middleware: one log line per request with tenant, route, status and
+/// latency, and the request counters.
+pub async fn log_requests(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = route_of(&request);
+    let tenant_slot = RequestTenant::default();
+    request.extensions_mut().insert(tenant_slot.clone());
     let response = next.run(request).await;
     let latency = started.elapsed();
     let status = response.status().as_u16();
-    let tenant = response
-        .extensions()
-        .get::<Principal>()
-        .map(|p| p.tenant_id.to_string())
+    let tenant = tenant_slot
+        .get()
+        .or_else(|| {
+            response
+                .extensions()
+                .get::<Principal>()
+                .map(|p| p.tenant_id)
+        })
+        .map(|t| t.to_string())
         .unwrap_or_default();
     tracing::info!(
         target: "cx_reporting::request",

@@ -13,7 +13,7 @@ pub mod rollup;
 pub mod tiles;
 pub mod view;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -23,12 +23,23 @@ use axum::Router;
 use self::request::{parse_json, ReportBody, ReportQuery};
 use self::tiles::Tile;
 use crate::auth::Principal;
-use crate::error::Result;
+use crate::error::{body_too_large, Result};
 use crate::state::AppState;
 
 /// Path prefixes of the JSON API and its CSV mirror.
 pub const JSON_PREFIX: &str = "/reporting/v1.2";
 pub const EXPORT_PREFIX: &str = "/reporting/export/v1.2";
+
+/// The largest body of a reporting or export request.
+pub const REQUEST_BODY_BYTES: usize = 1024 * 1024;
+
+/// Reads a request body of at most [`REQUEST_BODY_BYTES`], else 413 naming
+/// the limit.
+async fn read_body(body: Body) -> Result<Bytes> {
+    axum::body::to_bytes(body, REQUEST_BODY_BYTES)
+        .await
+        .map_err(|_| body_too_large(REQUEST_BODY_BYTES))
+}
 
 async fn answer(
     state: &AppState,
@@ -105,11 +116,13 @@ async fn csv_view(
     csv::check_accept(&headers)?;
     let body: view::ViewBody = parse_json(&body, "")?;
     let query = view::ViewQuery::from_body(kind, body)?;
-    Ok(view::csv_stream(
-        state.pool.clone(),
+    view::csv_stream(
+        &state.pool,
         principal.tenant_id,
         query,
-    ))
+        state.config.export_statement_timeout,
+    )
+    .await
 }
 
 /// Every endpoint path below a prefix, with its handler kind.
@@ -135,7 +148,8 @@ pub fn json_routes() -> Router<AppState> {
         router.route(
             &format!("{JSON_PREFIX}/{path}"),
             post(
-                move |State(state): State<AppState>, principal: Principal, body: Bytes| async move {
+                move |State(state): State<AppState>, principal: Principal, body: Body| async move {
+                    let body = read_body(body).await?;
                     match endpoint {
                         Endpoint::Tile(tile) => json_tile(tile, state, principal, body).await,
                         Endpoint::View(kind) => json_view(kind, state, principal, body).await,
@@ -155,7 +169,8 @@ pub fn export_routes() -> Router<AppState> {
                 move |State(state): State<AppState>,
                       principal: Principal,
                       headers: HeaderMap,
-                      body: Bytes| async move {
+                      body: Body| async move {
+                    let body = read_body(body).await?;
                     match endpoint {
                         Endpoint::Tile(tile) => {
                             csv_tile(tile, state, principal, headers, body).await

@@ -3,12 +3,9 @@
 //! streams up to 1,000,000 straight from the database cursor, so memory stays
 //! flat whatever the row count.
 
-use std::sync::Arc;
+mod export;
 
-use axum::body::{Body, Bytes};
-use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sqlx::postgres::PgRow;
@@ -16,7 +13,6 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::csv::{csv_response, push_field, record};
 use super::raw::{containment_candidates, push_any, unit_of_work_condition};
 use super::request::{check_range, non_empty, DataCondition};
 use crate::domain::{
@@ -24,6 +20,8 @@ use crate::domain::{
 };
 use crate::error::{ApiError, Result};
 use crate::ingest::events::Instant;
+
+pub use export::csv_stream;
 
 /// Rows a JSON view answers at most.
 pub const JSON_ROWS: i64 = 1_000;
@@ -345,52 +343,6 @@ impl ViewRow {
         }
         row
     }
-
-    /// Appends the row as one CSV record, straight into `out` (the export's
-    /// hot loop: no per-field allocation).
-    fn push_csv(&self, query: &ViewQuery, out: &mut String) {
-        use std::fmt::Write;
-        push_field(out, &self.interaction_id);
-        out.push(',');
-        push_field(out, self.reference.as_deref().unwrap_or_default());
-        out.push(',');
-        push_field(out, &self.channel);
-        out.push(',');
-        let _ = write!(out, "{}", self.timestamp.format("%Y-%m-%dT%H:%M:%S%.3fZ"));
-        for context in &query.contexts {
-            out.push(',');
-            let (id, name) = match context {
-                Context::Queue => &self.queue,
-                Context::User => &self.user,
-                Context::Account => &self.account,
-                Context::Data => {
-                    if let Some(data) = &self.data {
-                        push_field(out, &data.to_string());
-                    }
-                    continue;
-                }
-            };
-            if let Some(id) = id {
-                let _ = write!(out, "{id}");
-            }
-            out.push(',');
-            push_field(out, name.as_deref().unwrap_or_default());
-        }
-        out.push_str("\r\n");
-    }
-}
-
-fn csv_header(query: &ViewQuery) -> String {
-    let mut header = vec!["interactionId", "reference", "channel", "timestamp"];
-    for context in &query.contexts {
-        header.extend(match context {
-            Context::Queue => ["queueId", "queueName"].as_slice(),
-            Context::User => ["userId", "userName"].as_slice(),
-            Context::Account => ["accountId", "accountName"].as_slice(),
-            Context::Data => ["data"].as_slice(),
-        });
-    }
-    record(&header)
 }
 
 /// The JSON answer: `{"rows": [...]}`, at most [`JSON_ROWS`].
@@ -405,36 +357,4 @@ pub async fn json_rows(pool: &PgPool, tenant_id: Uuid, query: &ViewQuery) -> Res
         out.push(ViewRow::decode(row)?.to_json(query));
     }
     Ok(json!({ "rows": out }))
-}
-
-/// The CSV export, streamed in chunks of about 64 KiB from the cursor.
-pub fn csv_stream(pool: PgPool, tenant_id: Uuid, query: ViewQuery) -> Response {
-    let filename = query.kind.path().replace('/', "-");
-    let query = Arc::new(query);
-    let stream = async_stream::stream! {
-        yield Ok::<Bytes, std::io::Error>(Bytes::from(csv_header(&query)));
-        let mut qb = query.sql(tenant_id, EXPORT_ROWS);
-        let mut rows = qb.build().fetch(&pool);
-        let mut chunk = String::with_capacity(72 * 1024);
-        while let Some(row) = rows.next().await {
-            let row = match row.and_then(|r| ViewRow::decode(&r)) {
-                Ok(row) => row,
-                Err(e) => {
-                    // Headers are sent: the only honest signal left is a
-                    // broken stream.
-                    tracing::error!(error = ?e, "export stream failed");
-                    yield Err(std::io::Error::other("export failed"));
-                    break;
-                }
-            };
-            row.push_csv(&query, &mut chunk);
-            if chunk.len() >= 64 * 1024 {
-                yield Ok(Bytes::from(std::mem::replace(&mut chunk, String::with_capacity(72 * 1024))));
-            }
-        }
-        if !chunk.is_empty() {
-            yield Ok(Bytes::from(chunk));
-        }
-    };
-    csv_response(Body::from_stream(stream), &filename)
 }

@@ -1,8 +1,15 @@
 //! The CSV mirror: same numbers as JSON, RFC 4180, Accept rules.
 
-use axum::http::Method;
-use serde_json::json;
+use std::time::Duration;
 
+use axum::body::{Body, Bytes};
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::json;
+use sqlx::{Connection, PgConnection};
+use tower::ServiceExt;
+
+use crate::errors::CapturedLogs;
 use crate::helpers::{audit_with, TestApp};
 
 const Q1: &str = "11111111-1111-4111-8111-111111111111";
@@ -102,4 +109,162 @@ async fn export_validates_like_json() {
         )
         .await;
     assert_eq!(response.problem(400)["errors"][0]["field"], "newState");
+}
+
+/// Rows of the large view export, and the width of each one's reference
+/// (enough bytes that most of the export is still unsent when the reader
+/// pauses, whatever the socket buffers hold).
+const MANY_ROWS: i64 = 100_000;
+const REFERENCE_WIDTH: i32 = 150;
+
+/// Stores `MANY_ROWS` state audits for the app's tenant, straight into the
+/// table over a connection of the test's own (no statement timeout), one
+/// every 100 ms from 2026-03-01T00:00:00Z.
+async fn seed_many_audits(app: &TestApp) {
+    let mut conn = PgConnection::connect(&app.state.config.database_url)
+        .await
+        .expect("connect");
+    sqlx::query(
+        "insert into interaction_audits \
+           (tenant_id, event_id, interaction_id, reference, channel, new_state, occurred_at) \
+         select $1, 'e' || lpad(g::text, 7, '0'), 'i' || g, repeat('r', $2) || g, 'Email', \
+           'Closed', timestamptz '2026-03-01 00:00:00+00' + g * interval '100 milliseconds' \
+         from generate_series(1, $3::bigint) g",
+    )
+    .bind(app.tenant.id)
+    .bind(REFERENCE_WIDTH)
+    .bind(MANY_ROWS)
+    .execute(&mut conn)
+    .await
+    .expect("seed");
+}
+
+/// Starts the view export and reads it like a slow client: the first
+/// 64 KiB, a pause (the export's statement keeps its clock running while
+/// the database waits to send), then the rest. Returns the head and the
+/// outcome of reading the rest.
+async fn export_slowly(app: &TestApp, pause: Duration) -> (Vec<u8>, Result<Bytes, axum::Error>) {
+    let body = json!({"filters": {"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z"}});
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/reporting/export/v1.2/view/interactions")
+        .header("authorization", format!("Bearer {}", app.tenant.token))
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::to_vec(&body).expect("json")))
+        .expect("request");
+    let response = app
+        .router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let mut head = Vec::new();
+    while head.len() < 64 * 1024 {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    head.extend_from_slice(&data);
+                }
+            }
+            Some(Err(e)) => return (head, Err(e)),
+            None => break,
+        }
+    }
+    tokio::time::sleep(pause).await;
+    let rest = axum::body::to_bytes(body, usize::MAX).await;
+    (head, rest)
+}
+
+#[tokio::test]
+async fn a_view_export_outlives_the_short_statement_timeout_with_every_row() {
+    let app = TestApp::spawn_with(|c| c.statement_timeout = Duration::from_millis(500)).await;
+    seed_many_audits(&app).await;
+
+    let (head, rest) = export_slowly(&app, Duration::from_millis(1200)).await;
+
+    let rest = rest.expect("the whole export arrives");
+    let csv = String::from_utf8([head, rest.to_vec()].concat()).expect("utf-8");
+    let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+    assert_eq!(lines.len() as i64, MANY_ROWS + 1, "a header and every row");
+    assert_eq!(lines[0], "interactionId,reference,channel,timestamp");
+    let reference = "r".repeat(REFERENCE_WIDTH as usize);
+    assert_eq!(
+        lines[1],
+        format!("i1,{reference}1,Email,2026-03-01T00:00:00.100Z")
+    );
+    assert_eq!(
+        lines[MANY_ROWS as usize],
+        format!("i{MANY_ROWS},{reference}{MANY_ROWS},Email,2026-03-01T02:46:40.000Z")
+    );
+}
+
+#[tokio::test]
+async fn a_view_export_that_fails_mid_stream_is_a_failed_download_and_logged() {
+    let app =
+        TestApp::spawn_with(|c| c.export_statement_timeout = Duration::from_millis(200)).await;
+    seed_many_audits(&app).await;
+    let (logs, _guard) = CapturedLogs::start();
+
+    let (head, rest) = export_slowly(&app, Duration::from_millis(600)).await;
+
+    assert!(
+        head.starts_with(b"interactionId,reference,channel,timestamp\r\n"),
+        "the header row went out before the failure"
+    );
+    assert!(
+        rest.is_err(),
+        "a failed export must not read as a complete file ({} bytes more)",
+        rest.map(|b| b.len()).unwrap_or_default()
+    );
+    let logged = logs.find("ERROR", "export stream failed; the download is cut short");
+    assert_eq!(logged.len(), 1, "{:?}", logs.events());
+    assert_eq!(logged[0]["fields"]["tenant"], app.tenant.id.to_string());
+}
+
+#[tokio::test]
+async fn over_a_real_socket_a_failed_export_is_a_failed_download() {
+    let app =
+        TestApp::spawn_with(|c| c.export_statement_timeout = Duration::from_millis(200)).await;
+    seed_many_audits(&app).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let router = app.router.clone();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let mut response = reqwest::Client::new()
+        .post(format!(
+            "http://{address}/reporting/export/v1.2/view/interactions"
+        ))
+        .bearer_auth(&app.tenant.token)
+        .json(&json!({"filters": {"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z"}}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 200);
+    // Read like a slow client: a pause after the first 64 KiB.
+    let mut received = 0;
+    let mut paused = false;
+    let outcome = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                received += chunk.len();
+                if !paused && received >= 64 * 1024 {
+                    paused = true;
+                    tokio::time::sleep(Duration::from_millis(600)).await;
+                }
+            }
+            Ok(None) => break Ok(received),
+            Err(e) => break Err(e),
+        }
+    };
+
+    assert!(
+        outcome.is_err(),
+        "the client must see a failed download, not a complete-looking file of {received} bytes"
+    );
+    server.abort();
 }

@@ -119,7 +119,9 @@ pub fn test_config(database_url: String) -> Config {
             period: Duration::from_secs(60),
         },
         db_pool_size: 4,
+        db_acquire_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(30),
+        export_statement_timeout: Duration::from_secs(60),
         request_timeout: Duration::from_secs(60),
         rollups: true,
     }

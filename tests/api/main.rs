@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod dst;
+mod errors;
 mod export;
 mod fallbacks;
 mod ingest;
