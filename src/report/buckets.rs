@@ -235,6 +235,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn havana_repeated_midnight_day_starts_at_the_first_midnight() {
+        // 2026-11-01 01:00 CDT (05:00Z) falls back to 00:00 CST: local
+        // midnight happens twice, at 04:00Z and 05:00Z; the day starts at the first.
+        let tz: Tz = "America/Havana".parse().expect("zone");
+        let days = buckets(
+            Granularity::Day,
+            tz,
+            utc("2026-11-01T12:00:00Z"),
+            utc("2026-11-01T13:00:00Z"),
+        );
+        assert_eq!(
+            days,
+            vec![Bucket {
+                start: utc("2026-11-01T04:00:00Z"),
+                end: utc("2026-11-02T05:00:00Z")
+            }]
+        );
+    }
+
     proptest! {
         /// Buckets tile the range with no gap or overlap, every boundary is a
         /// local calendar boundary, and the first and last hold the range ends.
