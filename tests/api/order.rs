@@ -252,10 +252,12 @@ async fn answers(app: &TestApp, tenant: &TestTenant, w: usize) -> Vec<Value> {
 #[test]
 fn any_order_batching_and_concurrency_give_identical_answers() {
     let (runtime, app) = TestApp::spawn_blocking();
-    let mut runner = TestRunner::new(proptest_config(
+    let config = proptest_config(
         "any_order_batching_and_concurrency_give_identical_answers",
         12,
-    ));
+    );
+    let cases = config.cases;
+    let mut runner = TestRunner::new(config);
     let strategy = (0..WINDOWS.len())
         .prop_flat_map(|w| (Just(w), event_set(w)))
         .prop_flat_map(|(w, events)| {
@@ -315,8 +317,9 @@ fn any_order_batching_and_concurrency_give_identical_answers() {
             })
         })
         .unwrap_or_else(|e| panic!("order independence: {e}"));
+    // (Too few cases to say, when PROPTEST_CASES asks for a handful.)
     assert!(
-        cases_with_times.into_inner() > 0,
+        cases < 8 || cases_with_times.into_inner() > 0,
         "the generated sets must exercise derived times, not only empty answers"
     );
 }

@@ -254,12 +254,12 @@ pub(crate) fn count_question(w: usize) -> impl Strategy<Value = (String, Value)>
             1i64..(3 * 24 * 4),
         ),
         (
-            prop::sample::subsequence(CHANNELS.to_vec(), 1..=4),
+            prop::sample::subsequence(CHANNELS.to_vec(), 1..=CHANNELS.len()).prop_shuffle(),
             0..4usize,
             data_filter(),
         ),
         (
-            prop::sample::subsequence(STATES.to_vec(), 1..=3),
+            prop::sample::subsequence(STATES.to_vec(), 1..=STATES.len()).prop_shuffle(),
             prop::option::weighted(0.3, prop::sample::subsequence(STATES.to_vec(), 1..=2)),
             0..ACTIONS.len(),
             0..6usize,
@@ -279,7 +279,7 @@ pub(crate) fn count_question(w: usize) -> impl Strategy<Value = (String, Value)>
                     // Total, channel and queue (rollup-eligible) most often.
                     "interactions/state" => [
                         "",
-                        "",
+                        "/by-channels",
                         "/by-channels",
                         "/by-queues",
                         "/by-queues",
@@ -291,11 +291,11 @@ pub(crate) fn count_question(w: usize) -> impl Strategy<Value = (String, Value)>
                         "",
                         "",
                         "/by-channels",
+                        "/by-channels",
                         "/by-queues",
                         "/by-queues",
                         "/by-users",
                         "/by-accounts",
-                        "",
                     ][dimension],
                 };
                 let shape_path = if by_date { "by-date" } else { "count" };
@@ -489,7 +489,7 @@ pub(crate) fn duration_question(w: usize) -> impl Strategy<Value = (String, Valu
         1i64..(3 * 24),
         // 1: a queue filter, 2: a channel filter (raw), else none.
         0..4usize,
-        prop::sample::subsequence(CHANNELS.to_vec(), 1..=3),
+        prop::sample::subsequence(CHANNELS.to_vec(), 1..=CHANNELS.len()).prop_shuffle(),
         data_filter(),
     )
         .prop_map(
