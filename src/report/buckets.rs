@@ -235,13 +235,34 @@ mod tests {
         );
     }
 
+    #[test]
+    fn havana_repeated_midnight_day_starts_at_the_first_midnight() {
+        // 2026-11-01 01:00 CDT (05:00Z) falls back to 00:00 CST: local
+        // midnight happens twice, at 04:00Z and 05:00Z; the day starts at the first.
+        let tz: Tz = "America/Havana".parse().expect("zone");
+        let days = buckets(
+            Granularity::Day,
+            tz,
+            utc("2026-11-01T12:00:00Z"),
+            utc("2026-11-01T13:00:00Z"),
+        );
+        assert_eq!(
+            days,
+            vec![Bucket {
+                start: utc("2026-11-01T04:00:00Z"),
+                end: utc("2026-11-02T05:00:00Z")
+            }]
+        );
+    }
+
     proptest! {
         /// Buckets tile the range with no gap or overlap, every boundary is a
         /// local calendar boundary, and the first and last hold the range ends.
         #[test]
         fn buckets_tile_the_range(
             zone in prop::sample::select(vec!["UTC", "Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu",
-                "America/New_York", "Australia/Lord_Howe", "America/Santiago", "Pacific/Chatham"]),
+                "America/New_York", "Australia/Lord_Howe", "America/Santiago", "Pacific/Chatham",
+                "America/Havana", "Asia/Beirut"]),
             granularity in prop::sample::select(Granularity::ALL.to_vec()),
             start in 1_700_000_000i64..1_900_000_000i64,
             minutes in 1i64..(60 * 24 * 40),
@@ -263,8 +284,34 @@ mod tests {
                 if granularity == Granularity::Hour {
                     // Lord Howe shifts by 30 minutes: its hours may start on the half hour.
                     prop_assert!(local.minute() == 0 || zone == "Australia/Lord_Howe");
-                } else {
-                    prop_assert_eq!(b.start, start_of_day(tz, local.date_naive()));
+                    continue;
+                }
+                // Day, week and month buckets start and end at the first
+                // instant of a local day (local midnight, or the end of a gap
+                // that swallows it): the instant just before has an earlier
+                // local date. Checked without the code under test.
+                for edge in [b.start, b.end] {
+                    let date = edge.with_timezone(&tz).date_naive();
+                    let before = (edge - Duration::nanoseconds(1)).with_timezone(&tz).date_naive();
+                    prop_assert!(before < date, "{} is not the first instant of {} in {}", edge, date, zone);
+                }
+                let start = local.date_naive();
+                let end = b.end.with_timezone(&tz).date_naive();
+                match granularity {
+                    Granularity::Day => prop_assert_eq!(end, start + Duration::days(1)),
+                    Granularity::Week => {
+                        prop_assert_eq!(start.weekday(), chrono::Weekday::Mon, "{} in {}", b.start, zone);
+                        prop_assert_eq!(end, start + Duration::days(7));
+                    }
+                    Granularity::Month => {
+                        prop_assert_eq!(start.day(), 1, "{} in {}", b.start, zone);
+                        prop_assert_eq!(end.day(), 1);
+                        prop_assert_eq!(
+                            (end.year() * 12 + end.month0() as i32) - (start.year() * 12 + start.month0() as i32),
+                            1
+                        );
+                    }
+                    Granularity::Hour => unreachable!("handled above"),
                 }
             }
         }

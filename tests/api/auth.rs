@@ -2,7 +2,7 @@ use axum::http::Method;
 use base64::Engine;
 use serde_json::json;
 
-use crate::helpers::{TestApp, ADMIN_TOKEN};
+use crate::helpers::{audit, TestApp, ADMIN_TOKEN};
 
 fn count_body() -> serde_json::Value {
     json!({"newState": ["Closed"], "filters": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}})
@@ -53,6 +53,47 @@ async fn client_credentials_by_form_and_by_basic_give_working_tokens() {
         )
         .await;
     assert_eq!(response.status, 200, "{}", response.text());
+    let basic_token = response.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    // The Basic token ingests into this tenant, and reads it back.
+    let ingested = app
+        .post_as(
+            &basic_token,
+            "/ingest/v1/events",
+            &json!([audit(
+                "basic",
+                "i1",
+                "2026-01-01T10:00:00Z",
+                Some("Assigned"),
+                "Closed"
+            )]),
+        )
+        .await;
+    assert_eq!(ingested.status, 200, "{}", ingested.text());
+    assert_eq!(
+        ingested.json(),
+        json!({"received": 1, "inserted": 1, "duplicates": 0})
+    );
+    let tile = app
+        .post_as(
+            &basic_token,
+            "/reporting/v1.2/interactions/state/count",
+            &count_body(),
+        )
+        .await;
+    assert_eq!(tile.status, 200, "{}", tile.text());
+    assert_eq!(tile.json(), json!({"count": 1}));
+    // The form token sees the same tenant's event.
+    let tile = app
+        .post_as(
+            &token,
+            "/reporting/v1.2/interactions/state/count",
+            &count_body(),
+        )
+        .await;
+    assert_eq!(tile.json(), json!({"count": 1}));
 }
 
 #[tokio::test]

@@ -412,3 +412,25 @@ pub fn audit_with(
     }
     event
 }
+
+/// The runner settings of a property test named `name`: `PROPTEST_CASES`
+/// cases when that variable is set (`scripts/proptest` sets 2,000), else
+/// `default_cases`; failing cases are kept in
+/// `proptest-regressions/api/<name>.txt` (relative to the package root,
+/// the working directory of `cargo test`) and replayed first on every run.
+pub fn proptest_config(name: &str, default_cases: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default_cases);
+    // `Direct` wants a `&'static str`: one small leak per test run.
+    let path: &'static str =
+        Box::leak(format!("proptest-regressions/api/{name}.txt").into_boxed_str());
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(path),
+        )),
+        ..proptest::test_runner::Config::default()
+    }
+}

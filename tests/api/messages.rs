@@ -438,6 +438,41 @@ async fn ivr_time_by_queue() {
     assert_eq!(problem["errors"][0]["field"], "filters.queues");
 }
 
+/// Queue times by queue over the day, and by UTC hour 09:00-12:00 for Q1.
+async fn queue_times(app: &TestApp) -> (Value, Value) {
+    let count = app
+        .report(
+            "interactions/queue-time/count/by-queues",
+            &json!({"filters": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "queues": [Q1, Q2]}}),
+        )
+        .await;
+    let by_date = app
+        .report(
+            "interactions/queue-time/by-date/by-queues",
+            &json!({"filters": {"from": "2026-01-01T09:00:00Z", "to": "2026-01-01T12:00:00Z", "groupBy": "Hour", "queues": [Q1]}}),
+        )
+        .await;
+    (count, by_date)
+}
+
+/// The by-date answer of `queue_times` with `ten` in the 10:00 bucket.
+fn queue_hours(ten: Value) -> Value {
+    let none =
+        json!({"count": 0, "average": null, "min": null, "max": null, "p50": null, "p90": null});
+    let bucket = |start: &str, end: &str, m: &Value| {
+        let mut b = json!({"start": start, "end": end});
+        if let (Some(map), Some(m)) = (b.as_object_mut(), m.as_object()) {
+            map.extend(m.clone());
+        }
+        b
+    };
+    json!({"groupBy": "Hour", "timeZone": "UTC", "groups": [{"key": Q1, "buckets": [
+        bucket("2026-01-01T09:00:00Z", "2026-01-01T10:00:00Z", &none),
+        bucket("2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", &ten),
+        bucket("2026-01-01T11:00:00Z", "2026-01-01T12:00:00Z", &none),
+    ]}]})
+}
+
 #[tokio::test]
 async fn late_events_correct_earlier_derived_times() {
     let app = TestApp::spawn().await;
@@ -457,14 +492,21 @@ async fn late_events_correct_earlier_derived_times() {
     assert_eq!(art(&app).await["count"], 0);
     // The audits arrive days late: m2 now answers after assignment.
     app.ingest(&json!([
-        state("s1", "L", "10:00", "Created", "Queued", json!({})),
+        state(
+            "s1",
+            "L",
+            "10:00",
+            "Created",
+            "Queued",
+            json!({"queueId": Q1})
+        ),
         state(
             "s2",
             "L",
             "10:05",
             "Queued",
             "Assigned",
-            json!({"userId": U1})
+            json!({"userId": U1, "queueId": Q1})
         ),
     ]))
     .await;
@@ -479,27 +521,37 @@ async fn late_events_correct_earlier_derived_times() {
         )
         .await;
     assert_eq!(owt, t(1, 240.0, 240.0, 240.0, 240.0, 240.0));
-    // A late transfer changes the queue time of the earlier assignment.
+    // Queued 10:00, Assigned 10:05: 300 s in Q1, counted in the 10:00 hour.
+    assert_eq!(
+        queue_times(&app).await,
+        (
+            json!({"groups": [
+                {"key": Q1, "count": 1, "average": 300.0, "min": 300.0, "max": 300.0, "p50": 300.0, "p90": 300.0},
+                {"key": Q2, "count": 0, "average": null, "min": null, "max": null, "p50": null, "p90": null},
+            ]}),
+            queue_hours(t(1, 300.0, 300.0, 300.0, 300.0, 300.0)),
+        )
+    );
+    // A late transfer (Queued -> Queued at 10:03) restarts the clock: the
+    // earlier assignment now waited 10:03 -> 10:05, 120 s.
     app.ingest(&json!([state(
         "s0",
         "L",
         "10:03",
         "Queued",
         "Queued",
-        json!({})
+        json!({"queueId": Q1})
     )]))
     .await;
-    let queue = app.report("interactions/queue-time/count/by-queues", &json!({"filters": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "queues": [Q1]}})).await;
-    assert_eq!(queue["groups"][0]["count"], 0, "no queue on these audits");
-    let (queue_seconds,): (Option<f64>,) =
-        sqlx::query_as("select queue_seconds from interaction_audits where event_id = 's2'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("row");
     assert_eq!(
-        queue_seconds,
-        Some(120.0),
-        "the Queued -> Queued change restarted the clock"
+        queue_times(&app).await,
+        (
+            json!({"groups": [
+                {"key": Q1, "count": 1, "average": 120.0, "min": 120.0, "max": 120.0, "p50": 120.0, "p90": 120.0},
+                {"key": Q2, "count": 0, "average": null, "min": null, "max": null, "p50": null, "p90": null},
+            ]}),
+            queue_hours(t(1, 120.0, 120.0, 120.0, 120.0, 120.0)),
+        )
     );
     // Re-sending everything changes nothing.
     let again = app
@@ -511,7 +563,7 @@ async fn late_events_correct_earlier_derived_times() {
                 "10:05",
                 "Queued",
                 "Assigned",
-                json!({"userId": U1})
+                json!({"userId": U1, "queueId": Q1})
             )
         ]))
         .await;

@@ -112,6 +112,8 @@ async fn json_caps_at_1000_rows_and_the_export_streams_them_all() {
         answer["rows"][1]["reference"], "R,1",
         "ordered by reference as text"
     );
+    // Text order, not time order: "R,10" (10:00:10) comes before "R,2".
+    assert_eq!(answer["rows"][2]["reference"], "R,10");
     let csv = app.export("view/interactions", &body).await;
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 1501, "header + every row");
@@ -142,5 +144,72 @@ async fn unit_of_work_rows_by_action() {
     assert_eq!(
         answer["rows"][0]["contexts"]["User"],
         json!({"id": U1, "name": null})
+    );
+}
+
+/// Reference order and timestamp order disagree: x1 10:00 "REF-C", x2 11:00
+/// "REF-A", x3 12:00 "REF-B", so each of the four orders is a different
+/// permutation and an ignored `orderByField` or `orderBy` shows.
+#[tokio::test]
+async fn order_by_field_and_direction_in_json_and_csv() {
+    let app = TestApp::spawn().await;
+    let closed = |id: &str, at: &str, reference: &str| {
+        audit_with(
+            id,
+            id,
+            at,
+            Some("Assigned"),
+            "Closed",
+            json!({"reference": reference}),
+        )
+    };
+    app.ingest(&json!([
+        closed("x2", "2026-01-01T11:00:00Z", "REF-A"),
+        closed("x1", "2026-01-01T10:00:00Z", "REF-C"),
+        closed("x3", "2026-01-01T12:00:00Z", "REF-B"),
+    ]))
+    .await;
+    let cases = [
+        ("Timestamp", "Ascending", ["x1", "x2", "x3"]),
+        ("Timestamp", "Descending", ["x3", "x2", "x1"]),
+        ("Reference", "Ascending", ["x2", "x3", "x1"]),
+        ("Reference", "Descending", ["x1", "x3", "x2"]),
+    ];
+    for (field, order, expected) in cases {
+        let mut filters = day();
+        filters["newState"] = json!(["Closed"]);
+        let body = json!({"filters": filters, "orderByField": field, "orderBy": order});
+        let answer = app.report("view/interactions", &body).await;
+        let ids: Vec<&str> = answer["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r["interactionId"].as_str().expect("id"))
+            .collect();
+        assert_eq!(ids, expected, "JSON, {field} {order}");
+        let csv = app.export("view/interactions", &body).await;
+        let mut lines = csv.split("\r\n");
+        assert_eq!(
+            lines.next(),
+            Some("interactionId,reference,channel,timestamp")
+        );
+        let ids: Vec<&str> = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split(',').next().expect("first field"))
+            .collect();
+        assert_eq!(ids, expected, "CSV, {field} {order}");
+    }
+    // The rows themselves, oldest first.
+    let mut filters = day();
+    filters["newState"] = json!(["Closed"]);
+    let csv = app
+        .export("view/interactions", &json!({"filters": filters}))
+        .await;
+    assert_eq!(
+        csv,
+        "interactionId,reference,channel,timestamp\r\n\
+         x1,REF-C,Email,2026-01-01T10:00:00.000Z\r\n\
+         x2,REF-A,Email,2026-01-01T11:00:00.000Z\r\n\
+         x3,REF-B,Email,2026-01-01T12:00:00.000Z\r\n"
     );
 }
