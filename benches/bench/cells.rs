@@ -202,3 +202,122 @@ fn same_seconds(service: Option<f64>, sql: Option<f64>) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::questions::{question, List};
+    use serde_json::json;
+
+    fn by_queue_by_day() -> Question {
+        let from = crate::dataset::dataset_end() - chrono::Duration::days(2);
+        let tile = "interactions/queue-time/by-date/by-queues";
+        question(
+            "t",
+            tile,
+            Value::Null,
+            "",
+            List::None,
+            from,
+            Metric::Duration,
+        )
+    }
+
+    /// Two queues × two Berlin days; `q1` has data on the first day only.
+    fn answer(count: i64, p90: f64) -> Value {
+        let stats = json!({"count": count, "average": 10.0, "min": 1.0, "max": 30.0, "p50": 8.0, "p90": p90});
+        let empty = json!({"count": 0, "average": null, "min": null, "max": null, "p50": null, "p90": null});
+        let bucket = |start: &str, cell: &Value| {
+            let mut b = cell.clone();
+            b["start"] = json!(start);
+            b
+        };
+        let days = |first: &Value| {
+            json!([
+                bucket("2026-10-29T00:00:00+01:00", first),
+                bucket("2026-10-30T00:00:00+01:00", &empty)
+            ])
+        };
+        json!({"groupBy": "Day", "timeZone": "Europe/Berlin", "groups": [
+            {"key": "q1", "buckets": days(&stats)},
+            {"key": "q2", "buckets": days(&empty)},
+        ]})
+    }
+
+    /// The SQL's cells: only the one non-empty cell (SQL has no zero rows).
+    fn sql(count: i64, p90: f64) -> Cells {
+        let mut cells = Cells::default();
+        let place = Place {
+            group: "q1".into(),
+            bucket: Some(
+                DateTime::parse_from_rfc3339("2026-10-28T23:00:00Z")
+                    .expect("an instant")
+                    .with_timezone(&Utc),
+            ),
+        };
+        let seconds = [Some(10.0), Some(1.0), Some(30.0), Some(8.0), Some(p90)];
+        cells
+            .insert(place, Stats { count, seconds })
+            .expect("one cell");
+        cells
+    }
+
+    #[track_caller]
+    fn differences(answer: &Value, sql: &Cells) -> Vec<String> {
+        let cells = Cells::from_json(&by_queue_by_day(), answer).expect("the answer's shape");
+        cells.differences(sql)
+    }
+
+    #[test]
+    fn equal_answers_and_zero_filled_cells_agree() {
+        assert_eq!(
+            differences(&answer(5, 20.0), &sql(5, 20.0)),
+            Vec::<String>::new()
+        );
+        let cells = Cells::from_json(&by_queue_by_day(), &answer(5, 20.0)).expect("shape");
+        assert_eq!((cells.0.len(), cells.total()), (4, 5));
+    }
+
+    #[test]
+    fn a_wrong_count_is_named_by_group_and_bucket() {
+        assert_eq!(
+            differences(&answer(6, 20.0), &sql(5, 20.0)),
+            ["group q1, bucket 2026-10-28T23:00:00Z: count 6 but SQL 5"]
+        );
+    }
+
+    #[test]
+    fn a_percentile_off_by_more_than_the_rounding_is_named() {
+        // The service rounds to the millisecond: 0.4 ms off is the same.
+        assert!(differences(&answer(5, 20.0), &sql(5, 20.0004)).is_empty());
+        let found = differences(&answer(5, 20.0), &sql(5, 20.002));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("q1") && found[0].contains("p90"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_cell_the_service_lacks_is_a_difference() {
+        let mut answer = answer(5, 20.0);
+        answer["groups"].as_array_mut().expect("groups").remove(0);
+        let found = differences(&answer, &sql(5, 20.0));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("the service has no such cell"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_statistic_where_sql_has_none_is_a_difference() {
+        let mut answer = answer(5, 20.0);
+        answer["groups"][1]["buckets"][1]["max"] = json!(3.0);
+        let found = differences(&answer, &sql(5, 20.0));
+        assert_eq!(
+            found,
+            ["group q2, bucket 2026-10-29T23:00:00Z: max Some(3.0) but SQL None"]
+        );
+    }
+}

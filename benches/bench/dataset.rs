@@ -1,7 +1,7 @@
 //! The generated dataset: per tenant, interactions made one at a time from a
-//! seed, cut into batches. Some events are sent late (held back to a later
-//! batch than the rest of their interaction) and some twice (sent again in
-//! the tenant's next batch), as integrators do.
+//! seed, cut into batches. Some events are sent late (held back from their
+//! batch and sent in a later one) and some twice (sent again in the
+//! tenant's next batch), as integrators do.
 
 use std::collections::VecDeque;
 
@@ -41,8 +41,9 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 /// How often events are sent out of their place, as fractions.
 #[derive(Debug, Clone, Copy)]
 pub struct Disorder {
-    /// Events held back and sent in a later batch than the rest of their
-    /// interaction, up to a day's volume of the tenant's events later.
+    /// Events held back from their batch and sent in a later one, after
+    /// up to a day's volume of the tenant's events (usually after later events
+    /// of their own interaction, and of later interactions).
     pub late: f64,
     /// Events sent again, whole, in the tenant's next batch.
     pub duplicate: f64,
@@ -280,4 +281,112 @@ pub fn quotas(events: u64, tenants: usize) -> Vec<u64> {
     let mut out = vec![big];
     out.extend((0..others).map(|i| rest / others + u64::from(i < rest % others)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// Every batch of one tenant's stream, as (id, interaction number).
+    fn batches(quota: u64, disorder: Disorder, size: usize) -> (Vec<Vec<(String, u64)>>, Sent) {
+        let mut stream = TenantStream::new(7, 1, quota, 30, disorder);
+        let mut out = Vec::new();
+        loop {
+            let batch = stream.batch(size);
+            if batch.is_empty() {
+                break;
+            }
+            assert!(batch.len() <= size, "a batch of {} events", batch.len());
+            out.push(
+                (batch.iter())
+                    .map(|e| {
+                        let id = e["id"].as_str().expect("an id").to_owned();
+                        let n = id[1..id.find('-').expect("a dash")]
+                            .parse()
+                            .expect("a number");
+                        (id, n)
+                    })
+                    .collect(),
+            );
+        }
+        (out, stream.sent)
+    }
+
+    #[test]
+    fn every_event_is_sent_once_and_duplicates_repeat_an_earlier_batch() {
+        let disorder = Disorder {
+            late: 0.01,
+            duplicate: 0.01,
+        };
+        let (batches, sent) = batches(20_000, disorder, 500);
+        let mut first_batch: HashMap<&str, usize> = HashMap::new();
+        let mut copies = 0;
+        for (b, batch) in batches.iter().enumerate() {
+            for (id, _) in batch {
+                match first_batch.get(id.as_str()) {
+                    None => {
+                        first_batch.insert(id, b);
+                    }
+                    Some(&first) => {
+                        assert!(first < b, "{id} sent twice in batch {b}");
+                        copies += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(first_batch.len(), 20_000);
+        assert_eq!(copies, sent.duplicates);
+        assert!((100..=300).contains(&sent.duplicates), "{sent:?}");
+        assert!((100..=300).contains(&sent.late), "{sent:?}");
+    }
+
+    #[test]
+    fn late_events_follow_events_of_later_interactions() {
+        // An event is out of place when an earlier batch held an event of a
+        // later interaction: only late ones can be (duplicates aside).
+        let out_of_place = |disorder| {
+            let (batches, sent) = batches(20_000, disorder, 500);
+            let (mut seen, mut newest, mut count) = (HashMap::new(), 0, 0);
+            for batch in &batches {
+                let mut newest_here = newest;
+                for (id, n) in batch {
+                    if seen.insert(id.clone(), ()).is_none() {
+                        count += u64::from(*n < newest);
+                        newest_here = newest_here.max(*n);
+                    }
+                }
+                newest = newest_here;
+            }
+            (count, sent.late)
+        };
+        assert_eq!(
+            out_of_place(Disorder {
+                late: 0.0,
+                duplicate: 0.0
+            }),
+            (0, 0)
+        );
+        let (count, late) = out_of_place(Disorder {
+            late: 0.01,
+            duplicate: 0.0,
+        });
+        assert!(
+            late > 0 && count <= late && count * 10 >= late * 9,
+            "{count} of {late}"
+        );
+    }
+
+    #[test]
+    fn the_stream_is_a_function_of_the_seed() {
+        let disorder = Disorder {
+            late: 0.01,
+            duplicate: 0.01,
+        };
+        assert_eq!(
+            batches(3_000, disorder, 400).0,
+            batches(3_000, disorder, 400).0
+        );
+    }
 }

@@ -65,13 +65,13 @@ pub async fn export(
     let rows = lines.saturating_sub(1); // the header
     figure(format!(
         "export {}: {rows} rows, {:.2} MB in {secs:.2} s = {:.0} rows/s; service RSS before {}, \
-         peak {} (+{}; {how}), after {}",
+         peak {} (+{} KiB; {how}), after {}",
         export.name,
         bytes as f64 / 1e6,
         rows as f64 / secs,
         mib(before.rss),
         mib(peak),
-        mib(peak.saturating_sub(before.rss)),
+        peak.saturating_sub(before.rss),
         mib(after.rss),
     ));
     Ok((rows != export.expected_rows).then(|| {

@@ -17,8 +17,8 @@
 //!    inbound/outbound `message.created` events. Times are spread over
 //!    `--days` days ending 2026-10-31T00:00Z, busier in office hours. The
 //!    data is a function of `--seed` and is generated one batch at a time;
-//!    `--late-percent` of the events are sent late (in a later batch than
-//!    the rest of their interaction) and `--duplicate-percent` twice;
+//!    `--late-percent` of the events are sent late (held back from their
+//!    batch and sent in a later one) and `--duplicate-percent` twice;
 //! 4. ingests it over HTTP, `--concurrency` requests of `--batch` events in
 //!    flight, prints events per second and checks every unique event was
 //!    stored once and every duplicate recognised;
@@ -93,8 +93,8 @@ pub struct Args {
     /// Seed of the dataset.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Percent of events sent late: held back to a later batch than the
-    /// rest of their interaction, up to a day's volume of the tenant later.
+    /// Percent of events sent late: held back from their batch and sent
+    /// in a later one, after up to a day's volume of the tenant's events.
     #[arg(long, default_value_t = 1.0)]
     late_percent: f64,
     /// Percent of events sent a second time, in the tenant's next batch.
@@ -250,8 +250,8 @@ async fn measure(
     let (ids, tokens) = tenants(args, pool).await?;
     println!(
         "dataset: {} unique events, {} tenants (the big one {}), {} days to {}, seed {}; \
-         {}% sent late (in a later batch than the rest of their interaction, up to a day's \
-         volume of the tenant later), {}% sent twice (again in the tenant's next batch)",
+         {}% sent late (held back from their batch and sent in a later one, after up to a \
+         day's volume of the tenant's events), {}% sent twice (again in the tenant's next batch)",
         args.events,
         args.tenants,
         quotas(args.events, args.tenants)[0],
