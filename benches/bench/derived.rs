@@ -49,7 +49,7 @@ pub async fn derived(
         };
         if !same {
             differences.push(format!(
-                "derived time of message {event}: stored advisor_response_seconds {stored:?}, \
+                "derived advisor response times: message {event}: stored {stored:?}, \
                  derived at query time {derived:?}"
             ));
         }

@@ -359,13 +359,29 @@ async fn measure(
         hits as f64 * 100.0 / calls.max(1) as f64
     ));
     if !failures.is_empty() {
-        eprintln!();
-        for failure in failures.iter().take(30) {
-            eprintln!("MISMATCH {failure}");
+        // Per check (the text before the first colon), its count and first
+        // three, so that no failing check hides behind another's cells.
+        let mut checks: Vec<(&str, Vec<&String>)> = Vec::new();
+        for failure in &failures {
+            let check = failure.split(": ").next().unwrap_or_default();
+            match checks.iter_mut().find(|(c, _)| *c == check) {
+                Some((_, list)) => list.push(failure),
+                None => checks.push((check, vec![failure])),
+            }
         }
+        eprintln!();
+        for (check, list) in &checks {
+            eprintln!("MISMATCH {check}: {} differences", list.len());
+            for failure in list.iter().take(3) {
+                eprintln!("    {failure}");
+            }
+        }
+        let names: Vec<&str> = checks.iter().map(|(c, _)| *c).collect();
         bail!(
-            "{} mismatches (the first: {}); the figures above are not evidence of a right answer",
+            "{} mismatches in {} (the first: {}); the figures above are not evidence of a right \
+             answer",
             failures.len(),
+            names.join("; "),
             failures[0]
         );
     }
