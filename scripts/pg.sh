@@ -1,9 +1,14 @@
 # shellcheck shell=bash
-# Sourced by scripts/serve and scripts/test. When DATABASE_URL is unset it
-# starts an ephemeral PostgreSQL cluster (as the `postgres` user: initdb and
-# postgres refuse to run as root), exports DATABASE_URL and stops the cluster
-# when the calling script exits. Installs Debian's postgresql package if the
-# server binaries are missing.
+# Sourced by scripts/serve, scripts/test and scripts/bench. When DATABASE_URL
+# is unset it starts an ephemeral PostgreSQL cluster (as the `postgres` user:
+# initdb and postgres refuse to run as root), exports DATABASE_URL and stops
+# the cluster when the calling script exits. Installs Debian's postgresql
+# package if the server binaries are missing.
+#
+# The cluster runs with durability off (fsync, synchronous_commit and
+# full_page_writes off: fast, and fine for throwaway test data) unless
+# CX_PG_DURABLE=1, which keeps production's durability (all three on), as
+# scripts/bench does for figures that mean something.
 
 cx_find_pg_bin() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
@@ -45,16 +50,22 @@ cx_ensure_postgres() {
   if [ "$(id -u)" = 0 ]; then run=(runuser -u postgres --); fi
   "${run[@]}" "$bin/initdb" -D "$CX_PGDATA/data" -U postgres -A trust --no-sync -E UTF8 >"$CX_PGDATA/initdb.log" 2>&1 \
     || { cat "$CX_PGDATA/initdb.log" >&2; return 1; }
-  # Tuned for throwaway clusters: durability off, enough connections for a
-  # parallel test run with one small pool per test.
+  # Enough connections for a parallel test run with one small pool per
+  # test. Durability off for throwaway test data, on when CX_PG_DURABLE=1.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  if [ "${CX_PG_DURABLE:-0}" = 1 ]; then
+    durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+  fi
   "${run[@]}" "$bin/pg_ctl" -D "$CX_PGDATA/data" -l "$CX_PGDATA/server.log" -w -s \
-    -o "-p $port -k $CX_PGDATA -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=512MB" \
+    -o "-p $port -k $CX_PGDATA -c listen_addresses=127.0.0.1 -c max_connections=300 $durability -c shared_buffers=512MB" \
     start || { cat "$CX_PGDATA/server.log" >&2; return 1; }
   export CX_PG_BIN="$bin"
   export CX_PGDATA
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
   trap cx_stop_postgres EXIT
-  echo "ephemeral PostgreSQL at $DATABASE_URL (data in $CX_PGDATA)" >&2
+  local mode="durability off"
+  if [ "${CX_PG_DURABLE:-0}" = 1 ]; then mode="durable"; fi
+  echo "ephemeral PostgreSQL at $DATABASE_URL (data in $CX_PGDATA, $mode)" >&2
 }
 
 cx_stop_postgres() {

@@ -1,0 +1,484 @@
+//! cx-bench: ingest throughput and reporting latency of cx-reporting on a
+//! generated multi-tenant dataset, against plain SQL on the same tables.
+//!
+//! One run:
+//! 1. reads the PostgreSQL server's durability settings (fsync,
+//!    synchronous_commit, full_page_writes, shared_buffers) and prints them;
+//!    refuses a server without production durability unless `--unsafe-fast`,
+//!    which labels every figure;
+//! 2. creates a fresh database `cx_bench_<random>` on the server named by
+//!    `DATABASE_URL` (a maintenance database such as `.../postgres`) and
+//!    starts the service on it as its own process (`cx-reporting serve`,
+//!    production defaults but for the rate limits), which migrates it;
+//! 3. creates `--tenants` tenants; the first ("big") holds 40% of the events,
+//!    the others share the rest. Each tenant has 20 queues and 50 users; its
+//!    interactions go Draft → Created → Queued → Assigned → Closed (10% are
+//!    reopened: Closed → Queued → Assigned → Closed) and 30% carry 2–6
+//!    inbound/outbound `message.created` events. Times are spread over
+//!    `--days` days ending 2026-10-31T00:00Z, busier in office hours. The
+//!    data is a function of `--seed` and is generated one batch at a time;
+//!    `--late-percent` of the events are sent late (held back from their
+//!    batch and sent in a later one) and `--duplicate-percent` twice;
+//! 4. ingests it over HTTP, `--concurrency` requests of `--batch` events in
+//!    flight, prints events per second and checks every unique event was
+//!    stored once and every duplicate recognised;
+//! 5. runs `VACUUM ANALYZE` (`ANALYZE` with `--analyze-only`), then times
+//!    the state, message and duration tiles for the big tenant through HTTP
+//!    with `Cache-Control: no-cache` and as hand-written SQL on the raw
+//!    tables (p50/p95 over `--iterations` after 3 warm-ups) and compares
+//!    both answers cell by cell; times advisor response derived at query
+//!    time and compares it value by value with the stored column; streams
+//!    a view export and two tile exports (rows/s, row count checked, the
+//!    service's memory growth over its RSS just before); measures cached
+//!    throughput (16 tasks, 5 s, cache hits);
+//! 6. stops the service and drops the database unless `--keep`; exits
+//!    non-zero, naming them, when any cell, value or row count differed.
+//!
+//! Run: `scripts/bench` (starts an ephemeral durable PostgreSQL when
+//! `DATABASE_URL` is unset and builds both binaries), e.g.
+//! `scripts/bench --events 200000 --iterations 20`.
+
+mod cells;
+mod dataset;
+mod derived;
+mod exports;
+mod ingest;
+mod questions;
+mod service;
+mod timing;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use chrono::Utc;
+use clap::Parser;
+use cx_reporting::auth::{self, tenants, Claims};
+use serde_json::json;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use uuid::Uuid;
+
+use dataset::{dataset_end, quotas, rfc3339, TenantStream};
+use exports::{export, Export};
+use service::{mib, Service, OVERRIDES};
+use timing::{cached_throughput, time_question, WARM_UPS};
+
+/// Ingest throughput and reporting latency of cx-reporting against plain SQL,
+/// on a generated dataset, with the service as its own process. Needs
+/// DATABASE_URL (a maintenance database); scripts/bench starts a throwaway
+/// durable server when it is unset.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "cx-bench")]
+pub struct Args {
+    /// Total unique events across all tenants.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Tenants; the first holds 40% of the events.
+    #[arg(long, default_value_t = 50)]
+    tenants: usize,
+    /// Days the events are spread over, ending 2026-10-31T00:00Z.
+    #[arg(long, default_value_t = 90)]
+    days: i64,
+    /// Timed calls per question (after 3 warm-ups).
+    #[arg(long, default_value_t = 30)]
+    iterations: usize,
+    /// Ingest requests in flight.
+    #[arg(long, default_value_t = 2)]
+    concurrency: usize,
+    /// Events per ingest request (at most 10,000).
+    #[arg(long, default_value_t = 5000)]
+    batch: usize,
+    /// Seed of the dataset.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Percent of events sent late: held back from their batch and sent
+    /// in a later one, after up to a day's volume of the tenant's events.
+    #[arg(long, default_value_t = 1.0)]
+    late_percent: f64,
+    /// Percent of events sent a second time, in the tenant's next batch.
+    #[arg(long, default_value_t = 1.0)]
+    duplicate_percent: f64,
+    /// Run only ANALYZE after the ingest, not VACUUM ANALYZE (which sets
+    /// the visibility map, so plain SQL can use index-only scans: the fair
+    /// baseline, and the default).
+    #[arg(long)]
+    analyze_only: bool,
+    /// Accept a server without production durability (scripts/bench then
+    /// starts one with fsync, synchronous_commit and full_page_writes off);
+    /// every figure is labelled UNSAFE-FAST.
+    #[arg(long)]
+    unsafe_fast: bool,
+    /// The cx-reporting binary to run (default: beside cx-bench).
+    #[arg(long, env = "CX_BENCH_SERVICE")]
+    service: Option<PathBuf>,
+    /// Where the service's log goes.
+    #[arg(long, default_value = "target/cx-bench-service.log")]
+    service_log: PathBuf,
+    /// Keep the bench database instead of dropping it.
+    #[arg(long)]
+    keep: bool,
+}
+
+const JWT_SECRET: &str = "cx-bench-secret-cx-bench-secret-0123456789";
+/// The service requires a webhook key of its own (not the JWT key).
+const WEBHOOK_KEY: &str = "cx-bench-webhook-key-cx-bench-webhook-key-01";
+
+/// Appended to every printed figure: empty, or the UNSAFE-FAST label.
+static LABEL: OnceLock<String> = OnceLock::new();
+
+/// Prints a line holding a measured figure, labelled when the server was
+/// not durable.
+pub fn figure(line: String) {
+    println!("{line}{}", LABEL.get().map_or("", String::as_str));
+}
+
+/// Prints the server's durability settings; fails on a non-durable server
+/// unless `--unsafe-fast`, which sets the label.
+async fn server_settings(admin: &mut PgConnection, args: &Args) -> Result<()> {
+    let version: String = sqlx::query_scalar("select version()")
+        .fetch_one(&mut *admin)
+        .await?;
+    println!("cx-bench on {version}");
+    let mut settings = Vec::new();
+    for name in [
+        "fsync",
+        "synchronous_commit",
+        "full_page_writes",
+        "shared_buffers",
+    ] {
+        let value: String = sqlx::query_scalar(&format!("show {name}"))
+            .fetch_one(&mut *admin)
+            .await?;
+        settings.push((name, value));
+    }
+    let listed: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let off: Vec<&str> = (settings[..3].iter())
+        .filter(|(_, v)| v != "on")
+        .map(|(k, _)| *k)
+        .collect();
+    let durable = off.is_empty();
+    let verdict = match durable {
+        true => "production durability",
+        false => "NOT DURABLE",
+    };
+    println!("server settings: {} ({verdict})", listed.join(", "));
+    if !durable {
+        ensure!(
+            args.unsafe_fast,
+            "the server runs with {} off: its ingest figures are not production's. Run \
+             scripts/bench (durable by default) or pass --unsafe-fast to label every figure",
+            off.join(", ")
+        );
+        let label = format!("  [UNSAFE-FAST: {} off]", off.join(", "));
+        LABEL.set(label).ok();
+        println!("--unsafe-fast: every figure below is labelled UNSAFE-FAST");
+    } else if args.unsafe_fast {
+        println!("--unsafe-fast given, but the server is durable: the figures are durable ones");
+    }
+    Ok(())
+}
+
+/// Everything after the database exists: start the service, measure, stop.
+async fn bench(args: &Args, options: PgConnectOptions) -> Result<()> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(600))
+        .build()?;
+    let bin = match &args.service {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?.with_file_name("cx-reporting"),
+    };
+    let url = options.to_url_lossy().to_string();
+    let service = Service::start(&bin, &url, JWT_SECRET, &args.service_log, &client).await?;
+    println!(
+        "service: {} serve, its own process (pid {}) on {}, log in {}",
+        bin.display(),
+        service.pid,
+        service.base,
+        args.service_log.display()
+    );
+    println!(
+        "service config as it logged it: {}",
+        service.logged_config()
+    );
+    let overrides: Vec<String> = OVERRIDES.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    println!(
+        "service settings: the production defaults of src/config.rs (README: Configuration) but \
+         {} (rate limits out of the way)",
+        overrides.join(", ")
+    );
+    for (k, v) in &service.inherited {
+        println!("service settings: also {k}={v}, inherited from the environment");
+    }
+    let sql_pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    let outcome = measure(args, &client, &service, &sql_pool).await;
+    sql_pool.close().await;
+    service.stop().await?;
+    outcome
+}
+
+/// Creates the tenants and mints each a token with every role.
+async fn tenants(args: &Args, pool: &PgPool) -> Result<(Vec<Uuid>, Vec<String>)> {
+    let (mut ids, mut tokens) = (Vec::new(), Vec::new());
+    let exp = Utc::now().timestamp() + 10 * 365 * 86_400;
+    for i in 0..args.tenants {
+        let tenant = tenants::create(pool, WEBHOOK_KEY, &format!("bench-{i}")).await?;
+        let claims = Claims {
+            sub: tenant.client_id.clone(),
+            tid: tenant.tenant_id,
+            roles: vec!["Analytics".into(), "Ingest".into()],
+            exp,
+            iat: None,
+        };
+        tokens.push(auth::mint(JWT_SECRET, &claims)?);
+        ids.push(tenant.tenant_id);
+    }
+    Ok((ids, tokens))
+}
+
+async fn measure(
+    args: &Args,
+    client: &reqwest::Client,
+    service: &Service,
+    pool: &PgPool,
+) -> Result<()> {
+    let base = service.base.as_str();
+    let (ids, tokens) = tenants(args, pool).await?;
+    println!(
+        "dataset: {} unique events, {} tenants (the big one {}), {} days to {}, seed {}; \
+         {}% sent late (held back from their batch and sent in a later one, after up to a \
+         day's volume of the tenant's events), {}% sent twice (again in the tenant's next batch)",
+        args.events,
+        args.tenants,
+        quotas(args.events, args.tenants)[0],
+        args.days,
+        rfc3339(dataset_end()),
+        args.seed,
+        args.late_percent,
+        args.duplicate_percent,
+    );
+
+    let (concurrency, batch) = (args.concurrency, args.batch);
+    println!("ingest: {concurrency} requests of {batch} events in flight");
+    let ingested = ingest::ingest(args, client, base, &tokens).await?;
+    let secs = ingested.secs;
+    figure(format!(
+        "ingest: {} events posted ({} unique, {} of them late, + {} duplicates) in {secs:.1} s = \
+         {:.0} events/s posted, {:.0} unique events/s stored",
+        ingested.posted,
+        args.events,
+        ingested.sent.late,
+        ingested.sent.duplicates,
+        ingested.posted as f64 / secs,
+        args.events as f64 / secs,
+    ));
+    println!(
+        "ingest check: the service inserted {} and counted {} duplicates: OK",
+        ingested.inserted, ingested.duplicates
+    );
+    let memory = service.memory()?;
+    figure(format!(
+        "service memory after ingest: RSS {}, peak so far {}",
+        mib(memory.rss),
+        mib(memory.hwm)
+    ));
+
+    let started = Instant::now();
+    let maintenance = match args.analyze_only {
+        true => "analyze",
+        false => "vacuum analyze",
+    };
+    sqlx::query(maintenance).execute(pool).await?;
+    figure(format!(
+        "{maintenance}: {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+    let (audits, messages, size): (i64, i64, String) = sqlx::query_as(
+        "select (select count(*) from interaction_audits), (select count(*) from messages), \
+         pg_size_pretty(pg_database_size(current_database()))",
+    )
+    .fetch_one(pool)
+    .await?;
+    figure(format!(
+        "stored: {audits} state audits, {messages} messages; database {size}"
+    ));
+    ensure!(
+        (audits + messages) as u64 == args.events,
+        "{} rows stored for {} unique events",
+        audits + messages,
+        args.events
+    );
+
+    let queues = TenantStream::new(args.seed, 0, 0, args.days, args.disorder()).queues;
+    let questions = questions::questions(&queues);
+    println!(
+        "timing: the big tenant, {} calls per question after {WARM_UPS} warm-ups; HTTP with \
+         Cache-Control: no-cache, SQL on one connection; answers compared cell by cell \
+         (group x bucket x statistic)",
+        args.iterations
+    );
+    println!();
+    println!(
+        "{:<40} | {:>11} | {:>11} | {:>11} | {:>11} | {:>5} | {:>6} | {:>7} | check",
+        "question", "service p50", "service p95", "SQL p50", "SQL p95", "ratio", "plan", "total"
+    );
+    println!("{}", "-".repeat(136));
+    let mut failures = Vec::new();
+    for question in &questions {
+        let service = (client, base, tokens[0].as_str());
+        failures.extend(time_question(args.iterations, service, (pool, ids[0]), question).await?);
+    }
+    let d = (questions.iter())
+        .find(|q| q.name.starts_with("(d)"))
+        .context("no question (d)")?;
+    failures.extend(derived::derived(args.iterations, pool, ids[0], d).await?);
+    println!(
+        "(ratio = SQL p50 / service p50, > 1 when the service beats the raw-table SQL; \
+         plan = the service's X-Query-Plan)"
+    );
+
+    println!();
+    for spec in exports(pool, ids[0], &queues).await? {
+        failures.extend(export(client, service, &tokens[0], &spec).await?);
+    }
+
+    let question = &questions[1];
+    let url = format!("{base}{}", question.path);
+    let body = serde_json::to_vec(&question.body)?;
+    let service = (client, url.as_str(), tokens[0].as_str());
+    let (calls, hits, secs) = cached_throughput(service, &body, 16, Duration::from_secs(5)).await?;
+    println!();
+    figure(format!(
+        "cached {}: 16 tasks for {secs:.1} s: {calls} requests = {:.0} requests/s, {:.1}% hits",
+        question.name,
+        calls as f64 / secs,
+        hits as f64 * 100.0 / calls.max(1) as f64
+    ));
+    if !failures.is_empty() {
+        // Per check (the text before the first colon), its count and first
+        // three, so that no failing check hides behind another's cells.
+        let mut checks: Vec<(&str, Vec<&String>)> = Vec::new();
+        for failure in &failures {
+            let check = failure.split(": ").next().unwrap_or_default();
+            match checks.iter_mut().find(|(c, _)| *c == check) {
+                Some((_, list)) => list.push(failure),
+                None => checks.push((check, vec![failure])),
+            }
+        }
+        eprintln!();
+        for (check, list) in &checks {
+            eprintln!("MISMATCH {check}: {} differences", list.len());
+            for failure in list.iter().take(3) {
+                eprintln!("    {failure}");
+            }
+        }
+        let names: Vec<&str> = checks.iter().map(|(c, _)| *c).collect();
+        bail!(
+            "{} mismatches in {} (the first: {}); the figures above are not evidence of a right \
+             answer",
+            failures.len(),
+            names.join("; "),
+            failures[0]
+        );
+    }
+    println!("checks: every cell, derived value and export row count agreed");
+    Ok(())
+}
+
+/// The exports to stream: every state audit of the big tenant as CSV (its
+/// count read from the table, at most the 1,000,000 cap), and two by-date
+/// by-queues tiles (20 queues x 31 UTC days).
+async fn exports(pool: &PgPool, tenant: Uuid, queues: &[Uuid]) -> Result<Vec<Export>> {
+    let (end, year) = (dataset_end(), dataset_end() - chrono::Duration::days(365));
+    let audits: i64 = sqlx::query_scalar(
+        "select count(*) from interaction_audits where tenant_id = $1 \
+         and occurred_at >= $2 and occurred_at < $3",
+    )
+    .bind(tenant)
+    .bind(year)
+    .bind(end)
+    .fetch_one(pool)
+    .await?;
+    let month = end - chrono::Duration::days(31);
+    let filters =
+        json!({"from": rfc3339(month), "to": rfc3339(end), "groupBy": "Day", "queues": queues});
+    let tile_rows = queues.len() as u64 * 31;
+    Ok(vec![
+        Export {
+            name: "view/interactions (every state audit, 365 d)".into(),
+            path: "view/interactions".into(),
+            body: json!({"filters": {"from": rfc3339(year), "to": rfc3339(end)}}),
+            expected_rows: audits.min(1_000_000) as u64,
+        },
+        Export {
+            name: "interactions/state/by-date/by-queues (closed, 20 queues x 31 days)".into(),
+            path: "interactions/state/by-date/by-queues".into(),
+            body: json!({"newState": ["Closed"], "filters": filters}),
+            expected_rows: tile_rows,
+        },
+        Export {
+            name: "interactions/queue-time/by-date/by-queues (20 queues x 31 days)".into(),
+            path: "interactions/queue-time/by-date/by-queues".into(),
+            body: json!({"filters": filters}),
+            expected_rows: tile_rows,
+        },
+    ])
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let counts = [
+        args.events,
+        args.tenants as u64,
+        args.days as u64,
+        args.iterations as u64,
+    ];
+    ensure!(
+        counts.iter().all(|&n| n >= 1) && args.concurrency >= 1,
+        "--events, --tenants, --days, --iterations and --concurrency must be positive"
+    );
+    ensure!(
+        (1..=10_000).contains(&args.batch),
+        "--batch must be 1 to 10000"
+    );
+    let percent = 0.0..=50.0;
+    ensure!(
+        percent.contains(&args.late_percent) && percent.contains(&args.duplicate_percent),
+        "--late-percent and --duplicate-percent must be 0 to 50"
+    );
+    let url = std::env::var("DATABASE_URL").context(
+        "DATABASE_URL must name a maintenance database, e.g. \
+         postgres://postgres@127.0.0.1/postgres (scripts/bench starts a server when unset)",
+    )?;
+    let server: PgConnectOptions = url
+        .parse()
+        .context("DATABASE_URL is not a PostgreSQL URL")?;
+    let mut admin = server.connect().await.context("connect to DATABASE_URL")?;
+    server_settings(&mut admin, &args).await?;
+    let name = format!("cx_bench_{}", Uuid::new_v4().simple());
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut admin)
+        .await?;
+    let fate = match args.keep {
+        true => "kept",
+        false => "dropped at the end",
+    };
+    println!("database {name} ({fate})");
+
+    let outcome = bench(&args, server.clone().database(&name)).await;
+
+    if !args.keep {
+        sqlx::query(&format!("drop database if exists {name} with (force)"))
+            .execute(&mut admin)
+            .await
+            .context("drop the bench database")?;
+    }
+    admin.close().await?;
+    outcome
+}
