@@ -24,26 +24,11 @@ use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
 use cx_reporting::state::AppState;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+use proptest::test_runner::TestRunner;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::helpers::{TestApp, TestTenant};
-
-/// Cases from `PROPTEST_CASES` (default 24); failures saved for replay.
-fn proptest_config(name: &str, default_cases: u32) -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default_cases);
-    Config {
-        cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(Box::leak(
-            format!("proptest-regressions/api/{name}.txt").into_boxed_str(),
-        )))),
-        ..Config::default()
-    }
-}
+use crate::helpers::{proptest_config, TestApp, TestTenant};
 
 /// `t` rounded down to a multiple of `unit` seconds since the epoch.
 pub fn floor(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
@@ -196,13 +181,17 @@ fn the_service_answers_as_the_model_of_the_definitions() {
         "model: {asked} questions, {rolled} served by rollups, {nonzero} counting something \
          ({timed} of them durations); {rows} view rows"
     );
-    assert!(rows > 0, "the views must list rows");
-    assert!(rolled > 0, "some questions must reach the rollups");
-    assert!(timed > 0, "some duration answers must count something");
-    assert!(
-        nonzero * 3 > asked,
-        "at least a third of the answers must count something, not only zeros"
-    );
+    // What the generated cases must exercise (skipped for a handful of
+    // cases, e.g. replaying one regression).
+    if asked >= 64 {
+        assert!(rows > 0, "the views must list rows");
+        assert!(rolled > 0, "some questions must reach the rollups");
+        assert!(timed > 0, "some duration answers must count something");
+        assert!(
+            nonzero * 3 > asked,
+            "at least a third of the answers must count something, not only zeros"
+        );
+    }
 }
 
 /// Writes a failing case whole (events, question, answers) to
