@@ -97,7 +97,7 @@ pub async fn time_question(
     service: (&Client, &str, &str),
     sql: (&PgPool, Uuid),
     question: &Question,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, (f64, f64))> {
     let (client, base, token) = service;
     let url = format!("{base}{}", question.path);
     let body = serde_json::to_vec(&question.body)?;
@@ -132,10 +132,11 @@ pub async fn time_question(
     for difference in differences.iter().take(5) {
         eprintln!("    {}: {difference}", question.name);
     }
-    Ok(differences
+    let differences = differences
         .into_iter()
         .map(|d| format!("{}: {d}", question.name))
-        .collect())
+        .collect();
+    Ok((differences, http))
 }
 
 /// Calls and cache hits of `tasks` tasks repeating one cacheable request
