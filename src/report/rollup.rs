@@ -254,12 +254,15 @@ pub async fn fetch(
     qb.push(" offset 0)) r group by 1, 2");
     let rows = qb.build().fetch_all(pool).await?;
 
-    // Channels counted: the filter's, or all of them.
-    let allowed: Vec<Channel> = query
-        .filters
-        .channels
-        .clone()
-        .unwrap_or_else(|| Channel::ALL.to_vec());
+    // Channels counted: the filter's, each once (a channel listed twice in
+    // the filter still counts its events once; found by the model test),
+    // or all of them.
+    let mut allowed: Vec<Channel> = Vec::new();
+    for channel in query.filters.channels.as_deref().unwrap_or(&Channel::ALL) {
+        if !allowed.contains(channel) {
+            allowed.push(*channel);
+        }
+    }
     // The groups of a by-channels request, each once (a channel requested
     // twice is two groups of the answer, filled from one row).
     let mut by_channel: Vec<(&str, Channel)> = Vec::new();

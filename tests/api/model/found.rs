@@ -106,3 +106,26 @@ async fn a_message_row_takes_the_reference_of_the_latest_audit_by_event_id() {
         .await;
     assert_eq!(rows["rows"][0]["reference"], "REF-NEW");
 }
+
+/// A channel listed twice in `filters.channels` counts its events once on
+/// the rollup path too (it summed the channel's column twice).
+#[tokio::test]
+async fn a_channel_listed_twice_in_the_filter_counts_once_on_the_rollup_path() {
+    let app = TestApp::spawn().await;
+    app.ingest(&json!([
+        {"id": "m1", "type": "message.created", "occurredAt": "2026-05-04T10:30:00Z",
+         "interactionId": "i1", "direction": "Inbound", "channel": "Email"},
+        {"id": "m2", "type": "message.created", "occurredAt": "2026-05-04T10:40:00Z",
+         "interactionId": "i2", "direction": "Inbound", "channel": "SMS"},
+    ]))
+    .await;
+    let body = json!({"direction": "Inbound", "filters": {"from": "2026-05-04T10:00:00Z",
+        "to": "2026-05-04T12:00:00Z", "groupBy": "Hour", "channels": ["Email", "Email"]}});
+    let response = app
+        .post("/reporting/v1.2/messages/volume/by-date", &body)
+        .await;
+    assert_eq!(response.header("x-query-plan").as_deref(), Some("rollup"));
+    let buckets = &response.json()["buckets"];
+    assert_eq!(buckets[0]["count"], 1, "{buckets}");
+    assert_eq!(buckets[1]["count"], 0, "{buckets}");
+}
