@@ -258,7 +258,7 @@ pub async fn fetch(
     // the filter still counts its events once; found by the model test),
     // or all of them.
     let mut allowed: Vec<Channel> = Vec::new();
-    for channel in query.filters.channels.as_deref().unwrap_or(&Channel::ALL) {
+    for channel in query.filters.channels.as_deref().unwrap_or(Channel::ALL) {
         if !allowed.contains(channel) {
             allowed.push(*channel);
         }
