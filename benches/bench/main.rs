@@ -43,6 +43,7 @@ mod dataset;
 mod derived;
 mod exports;
 mod ingest;
+mod live;
 mod questions;
 mod service;
 mod timing;
@@ -265,7 +266,15 @@ async fn measure(
 
     let (concurrency, batch) = (args.concurrency, args.batch);
     println!("ingest: {concurrency} requests of {batch} events in flight");
-    let ingested = ingest::ingest(args, client, base, &tokens).await?;
+    // Tiles (c) and (d) asked uncached all through the ingest, then for the
+    // first seconds after it, before any manual VACUUM.
+    let queues = TenantStream::new(args.seed, 0, 0, args.days, args.disorder()).queues;
+    let probes = live::probes(base, &questions::questions(&queues), &["(c)", "(d)"])?;
+    let reader = live::start(client.clone(), tokens[0].clone(), probes.clone());
+    let ingested = ingest::ingest(args, client, base, &tokens).await;
+    let during = reader.stop().await?;
+    let ingested = ingested?;
+    let after = live::for_window(client, &tokens[0], &probes, Duration::from_secs(10)).await?;
     let secs = ingested.secs;
     figure(format!(
         "ingest: {} events posted ({} unique, {} of them late, + {} duplicates) in {secs:.1} s = \
@@ -287,6 +296,16 @@ async fn measure(
         mib(memory.rss),
         mib(memory.hwm)
     ));
+
+    for (when, latencies) in [("during ingest", &during), ("first 10 s after ingest", &after)] {
+        for (name, times) in latencies {
+            let (p50, p99, n) = live::p50_p99(times);
+            figure(format!(
+                "reads {when}, no manual vacuum: {name}: p50 {p50:.2} ms, p99 {p99:.2} ms over {n} \
+                 uncached calls"
+            ));
+        }
+    }
 
     let started = Instant::now();
     let maintenance = match args.analyze_only {
