@@ -297,7 +297,10 @@ async fn measure(
         mib(memory.hwm)
     ));
 
-    for (when, latencies) in [("during ingest", &during), ("first 10 s after ingest", &after)] {
+    for (when, latencies) in [
+        ("during ingest", &during),
+        ("first 10 s after ingest", &after),
+    ] {
         for (name, times) in latencies {
             let (p50, p99, n) = live::p50_p99(times);
             figure(format!(
