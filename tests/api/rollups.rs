@@ -356,7 +356,9 @@ pub(crate) fn count_question(w: usize) -> impl Strategy<Value = (String, Value)>
         )
 }
 
-async fn ask(router: &Router, token: &str, tile: &str, body: &Value) -> (Value, String) {
+/// Asks `router` a tile uncached; asserts 200 and returns the answer and
+/// its `X-Query-Plan`.
+pub(crate) async fn ask(router: &Router, token: &str, tile: &str, body: &Value) -> (Value, String) {
     let request = Request::post(format!("/reporting/v1.2/{tile}"))
         .header("authorization", format!("Bearer {token}"))
         .header("cache-control", "no-cache")

@@ -18,52 +18,15 @@ mod views;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::body::Body;
-use axum::http::Request;
-use axum::Router;
-use chrono::{DateTime, TimeZone, Utc};
 use cx_reporting::state::AppState;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use serde_json::Value;
-use tower::ServiceExt;
 
-use crate::helpers::{proptest_config, TestApp, TestTenant};
+use crate::helpers::{proptest_config, TestApp};
+use crate::rollups::ask;
 
-/// `t` rounded down to a multiple of `unit` seconds since the epoch.
-pub fn floor(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
-    let s = t.timestamp();
-    Utc.timestamp_opt(s - s.rem_euclid(unit), 0)
-        .single()
-        .expect("instant")
-}
-
-async fn ask(router: &Router, tenant: &TestTenant, path: &str, body: &Value) -> (Value, String) {
-    let request = Request::post(format!("/reporting/v1.2/{path}"))
-        .header("authorization", format!("Bearer {}", tenant.token))
-        .header("content-type", "application/json")
-        .header("cache-control", "no-cache")
-        .body(Body::from(serde_json::to_vec(body).expect("json")))
-        .expect("request");
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let plan = response
-        .headers()
-        .get("x-query-plan")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("body");
-    assert_eq!(
-        status,
-        200,
-        "{path} {body}: {}",
-        String::from_utf8_lossy(&bytes)
-    );
-    (serde_json::from_slice(&bytes).expect("json"), plan)
-}
+pub use cx_reporting::report::buckets::floor_to as floor;
 
 /// Cuts `events` (already shuffled) into batches at `cuts`, then adds
 /// duplicates: each `dups` index repeats that event in another batch and
@@ -132,8 +95,8 @@ fn the_service_answers_as_the_model_of_the_definitions() {
                         let question = generate::question(&model, seed);
                         let (path, body) = (question.path(), question.body());
                         let expected = question.expected(&model);
-                        let (planned, plan) = ask(&app.router, &tenant, &path, &body).await;
-                        let (raw, _) = ask(&raw_router, &tenant, &path, &body).await;
+                        let (planned, plan) = ask(&app.router, &tenant.token, &path, &body).await;
+                        let (raw, _) = ask(&raw_router, &tenant.token, &path, &body).await;
                         stats[0].fetch_add(1, Ordering::Relaxed);
                         if plan == "rollup" {
                             stats[1].fetch_add(1, Ordering::Relaxed);
@@ -161,7 +124,7 @@ fn the_service_answers_as_the_model_of_the_definitions() {
                         let view = views::question(&model, seed);
                         let (path, body) = (view.path(), view.body());
                         let expected = view.expected(&model);
-                        let (rows, _) = ask(&app.router, &tenant, path, &body).await;
+                        let (rows, _) = ask(&app.router, &tenant.token, path, &body).await;
                         stats[4].fetch_add(
                             expected["rows"].as_array().map_or(0, Vec::len),
                             Ordering::Relaxed,
