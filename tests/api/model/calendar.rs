@@ -67,8 +67,28 @@ fn label(grain: Grain, tz: Tz, t: DateTime<Utc>) -> (NaiveDate, i64) {
     }
 }
 
-/// The first instant of the run of instants labelled like `t` (bounds fall
-/// on whole seconds).
+/// The first whole second of `lo..=hi` at which `inside` turns from false
+/// to true (`inside(lo)` false, `inside(hi)` true; bounds fall on whole
+/// seconds, so the search runs on whole seconds).
+fn first_second(
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+    inside: impl Fn(DateTime<Utc>) -> bool,
+) -> DateTime<Utc> {
+    let at = |s: i64| DateTime::<Utc>::from_timestamp(s, 0).expect("instant");
+    let (mut lo, mut hi) = (lo.timestamp(), hi.timestamp());
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if inside(at(mid)) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    at(hi)
+}
+
+/// The first instant of the run of instants labelled like `t`.
 fn run_start(grain: Grain, tz: Tz, t: DateTime<Utc>) -> DateTime<Utc> {
     let want = label(grain, tz, t);
     let span = match grain {
@@ -76,19 +96,10 @@ fn run_start(grain: Grain, tz: Tz, t: DateTime<Utc>) -> DateTime<Utc> {
         Grain::Week => Duration::days(8),
         Grain::Month => Duration::days(32),
     };
-    // Invariant: label(hi) == want, label(lo) != want.
-    let (mut lo, mut hi) = (t - span, t);
-    while hi - lo > Duration::seconds(1) {
-        let mid = lo + (hi - lo) / 2;
-        if label(grain, tz, mid) == want {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    hi.with_nanosecond(0).unwrap_or(hi)
+    first_second(t - span, t, |s| label(grain, tz, s) == want)
 }
 
+/// The first instant after the run starting at `start` (a whole second).
 fn run_end(grain: Grain, tz: Tz, start: DateTime<Utc>) -> DateTime<Utc> {
     let want = label(grain, tz, start);
     let step = Duration::hours(6);
@@ -97,16 +108,7 @@ fn run_end(grain: Grain, tz: Tz, start: DateTime<Utc>) -> DateTime<Utc> {
     while label(grain, tz, t + step) == want {
         t += step;
     }
-    let (mut lo, mut hi) = (t, t + step);
-    while hi - lo > Duration::seconds(1) {
-        let mid = lo + (hi - lo) / 2;
-        if label(grain, tz, mid) == want {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    hi
+    first_second(t, t + step, |s| label(grain, tz, s) != want)
 }
 
 /// Every bucket from the one holding `from` to the one holding the last
