@@ -70,6 +70,10 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Answer count and duration tiles from the rollups where they can.
     pub rollups: bool,
+    /// How often the background worker folds the rollup deltas into the
+    /// rollups (readers add unfolded deltas, so this bounds their number,
+    /// not freshness).
+    pub fold_interval: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -86,6 +90,7 @@ impl std::fmt::Debug for Config {
             .field("statement_timeout", &self.statement_timeout)
             .field("export_statement_timeout", &self.export_statement_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("fold_interval", &self.fold_interval)
             .finish_non_exhaustive()
     }
 }
@@ -167,6 +172,7 @@ impl Config {
             )?),
             request_timeout: Duration::from_secs(parsed("CX_REQUEST_TIMEOUT_SECONDS", 60)?),
             rollups: parsed("CX_ROLLUPS", true)?,
+            fold_interval: Duration::from_millis(parsed("CX_FOLD_INTERVAL_MS", 200)?),
         })
     }
 }

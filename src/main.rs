@@ -113,6 +113,10 @@ async fn serve() -> anyhow::Result<()> {
     let pool = state::connect(&config).await?;
     MIGRATOR.run(&pool).await.context("applying migrations")?;
     let bind = config.bind;
+    tokio::spawn(cx_reporting::ingest::fold::run(
+        pool.clone(),
+        config.fold_interval,
+    ));
     let app = cx_reporting::app(AppState::new(pool, config));
     let listener = tokio::net::TcpListener::bind(bind)
         .await

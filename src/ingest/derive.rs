@@ -21,6 +21,12 @@ select count(pg_advisory_xact_lock(hashtextextended($1::text || '/' || i, 0)))
 from unnest($2::text[]) as i
 "#;
 
+/// The rows of the touched interactions are read one interaction at a time
+/// (a lateral index scan each): given the whole list as `= any($2)`, the
+/// planner sometimes chose a sequential scan of every tenant's rows, which
+/// took 0.8 s per batch at 300k events in a bench run and grows with the
+/// table.
+///
 /// "Entered state S" is the latest audit at or before the moment whose
 /// newState is S; ties on the instant are ordered by event id.
 const QUEUE_AND_IVR_TIMES_TEMPLATE: &str = r#"
@@ -39,10 +45,13 @@ with computed as (
             where q.tenant_id = a.tenant_id and q.interaction_id = a.interaction_id
               and q.new_state = 'Automation' and (q.occurred_at, q.event_id) < (a.occurred_at, a.event_id)
             order by q.occurred_at desc, q.event_id desc limit 1) end as ivr_seconds
-    from interaction_audits a
-    where a.tenant_id = $1 and a.interaction_id = any($2)
-      and ((a.old_state = 'Queued' and a.new_state = 'Assigned')
-        or (a.old_state = 'Automation' and a.new_state in ('Closed', 'Assigned', 'Queued')))
+    from unnest($2::text[]) as i(id)
+    cross join lateral (
+        select * from interaction_audits a
+        where a.tenant_id = $1 and a.interaction_id = i.id
+          and ((a.old_state = 'Queued' and a.new_state = 'Assigned')
+            or (a.old_state = 'Automation' and a.new_state in ('Closed', 'Assigned', 'Queued')))
+        offset 0) a
 ), changed as (
     update interaction_audits a set queue_seconds = c.queue_seconds, ivr_seconds = c.ivr_seconds
     from computed c
@@ -74,8 +83,11 @@ with m as (
         (direction = 'Outbound' and not automated) as responding,
         (direction = 'Inbound') as inbound,
         row_number() over (partition by interaction_id order by occurred_at, event_id) as pos
-    from messages
-    where tenant_id = $1 and interaction_id = any($2)
+    from unnest($2::text[]) as i(id)
+    cross join lateral (
+        select * from messages
+        where tenant_id = $1 and interaction_id = i.id
+        offset 0) msg
 ), ordered as (
     select *,
         max(case when inbound then pos end) over w as last_in_pos,

@@ -2,7 +2,8 @@
 //! of a derived time, as the recompute statements report it (the old value
 //! leaves, the new one enters), is added to the hour and day rows of
 //! `duration_rollups` and to the hour rows of `duration_values`, for its
-//! queue and for all queues (the nil UUID). The bin of each value is
+//! queue and for all queues (the nil UUID), by way of their delta tables
+//! (migration 0009, folded by [`super::fold`]). The bin of each value is
 //! assigned by the SQL function `cx_duration_bin` alone.
 
 use std::collections::BTreeMap;
@@ -12,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::rollups::additive_upsert;
+use super::rollups::delta_insert;
 use crate::report::buckets::{floor_to, DAY, HOUR};
 
 /// Bins per level-1 row (`b0..b127`).
@@ -41,8 +42,7 @@ struct RollupDelta {
 }
 
 /// The net effect of `changes` on both tables; entries that cancel out
-/// are dropped. Keys are sorted, so concurrent batches lock rows in the
-/// same order. A bin outside `0..BINS` (from `cx_duration_bin`) is an
+/// are dropped. A bin outside `0..BINS` (from `cx_duration_bin`) is an
 /// error that fails the batch, never a value counted in another bin.
 fn deltas(changes: &[Change]) -> sqlx::Result<Deltas> {
     let mut rollups: BTreeMap<RollupKey, RollupDelta> = BTreeMap::new();
@@ -87,42 +87,33 @@ fn deltas(changes: &[Change]) -> sqlx::Result<Deltas> {
 
 type Deltas = (BTreeMap<RollupKey, RollupDelta>, BTreeMap<ValueKey, i64>);
 
-/// Adds level-1 deltas: count, sum and the bins `b0..b127`.
-static UPSERT_ROLLUPS: LazyLock<String> = LazyLock::new(|| {
+/// Appends level-1 deltas: count, sum and the bins `b0..b127`.
+static INSERT_ROLLUP_DELTAS: LazyLock<String> = LazyLock::new(|| {
     let counters: Vec<String> = (0..BINS).map(|i| format!("b{i}")).collect();
-    additive_upsert(
-        "duration_rollups",
+    delta_insert(
+        "duration_rollup_deltas",
         &[
             ("metric", "smallint"),
             ("queue_id", "uuid"),
             ("grain", "smallint"),
             ("bucket", "timestamptz"),
+            ("n", "bigint"),
+            ("sum_us", "bigint"),
         ],
-        &[("n", "bigint"), ("sum_us", "bigint")],
         &counters,
     )
 });
 
-const UPSERT_VALUES: &str = r#"
-insert into duration_values (tenant_id, metric, queue_id, bin, bucket, value_us, n)
+/// Appends level-2 deltas: a change of each value's multiplicity.
+const INSERT_VALUE_DELTAS: &str = r#"
+insert into duration_value_deltas (tenant_id, metric, queue_id, bin, bucket, value_us, n)
 select $1, u.metric, u.queue_id, u.bin, u.bucket, u.value_us, u.n
 from unnest($2::smallint[], $3::uuid[], $4::smallint[], $5::timestamptz[], $6::bigint[], $7::bigint[])
     as u(metric, queue_id, bin, bucket, value_us, n)
-on conflict (tenant_id, metric, queue_id, bin, bucket, value_us) do update set
-    n = duration_values.n + excluded.n
 "#;
 
-/// Values whose multiplicity fell to zero are removed (a later statement:
-/// a row cannot be updated twice in one).
-const DELETE_EMPTY_VALUES: &str = r#"
-delete from duration_values d
-using unnest($2::smallint[], $3::uuid[], $4::smallint[], $5::timestamptz[], $6::bigint[])
-    as u(metric, queue_id, bin, bucket, value_us)
-where d.tenant_id = $1 and d.metric = u.metric and d.queue_id = u.queue_id and d.bin = u.bin
-  and d.bucket = u.bucket and d.value_us = u.value_us and d.n = 0
-"#;
-
-/// Applies `changes` to the duration rollups, in the caller's transaction.
+/// Appends the net effect of `changes` to the duration deltas, in the
+/// caller's transaction ([`super::fold`] adds them to the rollups).
 pub async fn apply(
     tx: &mut Transaction<'_, Postgres>,
     tenant_id: Uuid,
@@ -146,7 +137,7 @@ pub async fn apply(
             sum.push(delta.sum_us);
             bins.extend_from_slice(&delta.bins);
         }
-        sqlx::query(UPSERT_ROLLUPS.as_str())
+        sqlx::query(INSERT_ROLLUP_DELTAS.as_str())
             .bind(tenant_id)
             .bind(metric)
             .bind(queue)
@@ -173,8 +164,7 @@ pub async fn apply(
             value.push(*v);
             n.push(*count);
         }
-        let removals = n.iter().any(|c| *c < 0);
-        sqlx::query(UPSERT_VALUES)
+        sqlx::query(INSERT_VALUE_DELTAS)
             .bind(tenant_id)
             .bind(&metric)
             .bind(&queue)
@@ -184,17 +174,6 @@ pub async fn apply(
             .bind(&n)
             .execute(&mut **tx)
             .await?;
-        if removals {
-            sqlx::query(DELETE_EMPTY_VALUES)
-                .bind(tenant_id)
-                .bind(&metric)
-                .bind(&queue)
-                .bind(&bin)
-                .bind(&bucket)
-                .bind(&value)
-                .execute(&mut **tx)
-                .await?;
-        }
     }
     Ok(())
 }

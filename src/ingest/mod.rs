@@ -3,6 +3,7 @@
 pub mod derive;
 pub mod durations;
 pub mod events;
+pub mod fold;
 pub mod rollups;
 pub mod store;
 

@@ -1,9 +1,10 @@
 //! Maintenance of the count rollups (`count_rollups`): the state audits and
 //! messages a batch newly stored are counted here, per queue and for all
 //! queues (the nil UUID), at the hour and day grains, one count per channel,
-//! and added to the stored rows by one upsert at the end of the batch's
-//! transaction, in key order, so concurrent batches hold the rows' locks
-//! only briefly and cannot deadlock on them.
+//! and appended as one row per key to `count_rollup_deltas` in the batch's
+//! transaction. Nothing is updated in place, so concurrent batches share no
+//! row locks; [`super::fold`] adds the deltas to the rollups in the
+//! background, and readers add those not yet folded.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
@@ -80,18 +81,13 @@ fn deltas<'a>(
     out
 }
 
-/// An upsert into `table` that adds to what is stored. `keys` (the conflict
-/// target after `tenant_id`) and `sums` come as one array each, bound from
-/// `$2` in order, with their SQL element types; the counter columns
-/// `counters` (e.g. `c1..c10`) come flat in the last parameter, row `o`'s
-/// at `[(o - 1) * width + 1 ..= o * width]`. `sums` and counters add up.
-pub(crate) fn additive_upsert(
-    table: &str,
-    keys: &[(&str, &str)],
-    sums: &[(&str, &str)],
-    counters: &[String],
-) -> String {
-    let scalars: Vec<&(&str, &str)> = keys.iter().chain(sums).collect();
+/// An insert of one delta row per key into the delta table `table`
+/// (migration 0009; folded into its rollup by [`super::fold`]). `scalars`
+/// (the key columns after `tenant_id`, then any sums) come as one array
+/// each, bound from `$2` in order, with their SQL element types; the
+/// counter columns `counters` (e.g. `c1..c10`) come flat in the last
+/// parameter, row `o`'s at `[(o - 1) * width + 1 ..= o * width]`.
+pub(crate) fn delta_insert(table: &str, scalars: &[(&str, &str)], counters: &[String]) -> String {
     let flat = scalars.len() + 2;
     let width = counters.len();
     let names: Vec<&str> = scalars.iter().map(|(name, _)| *name).collect();
@@ -103,18 +99,10 @@ pub(crate) fn additive_upsert(
     let picks: Vec<String> = (1..=width)
         .map(|i| format!("${flat}[(u.o - 1) * {width} + {i}]"))
         .collect();
-    let additions: Vec<String> = sums
-        .iter()
-        .map(|(name, _)| *name)
-        .chain(counters.iter().map(String::as_str))
-        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
-        .collect();
-    let key_names: Vec<&str> = keys.iter().map(|(name, _)| *name).collect();
     format!(
         "insert into {table} (tenant_id, {names}, {counters})
 select $1, {values}, {picks}
-from unnest({arrays}) with ordinality as u({names}, o)
-on conflict (tenant_id, {key_names}) do update set {additions}",
+from unnest({arrays}) with ordinality as u({names}, o)",
         names = names.join(", "),
         counters = counters.join(", "),
         values = names
@@ -124,16 +112,14 @@ on conflict (tenant_id, {key_names}) do update set {additions}",
             .join(", "),
         picks = picks.join(", "),
         arrays = arrays.join(", "),
-        key_names = key_names.join(", "),
-        additions = additions.join(", "),
     )
 }
 
-/// Adds the deltas, one row per key, the channel counts in `c1..c10`.
-static UPSERT: LazyLock<String> = LazyLock::new(|| {
+/// Appends the deltas, one row per key, the channel counts in `c1..c10`.
+static INSERT_DELTAS: LazyLock<String> = LazyLock::new(|| {
     let counters: Vec<String> = (1..=CHANNELS).map(|i| format!("c{i}")).collect();
-    additive_upsert(
-        "count_rollups",
+    delta_insert(
+        "count_rollup_deltas",
         &[
             ("source", "smallint"),
             ("queue_id", "uuid"),
@@ -142,12 +128,12 @@ static UPSERT: LazyLock<String> = LazyLock::new(|| {
             ("bucket", "timestamptz"),
             ("k2", "text"),
         ],
-        &[],
         &counters,
     )
 });
 
-/// Adds the newly stored audits and messages of a batch to the rollups.
+/// Appends the counts of the audits and messages a batch newly stored to
+/// the rollup deltas.
 pub async fn apply(
     tx: &mut Transaction<'_, Postgres>,
     tenant_id: Uuid,
@@ -174,7 +160,7 @@ pub async fn apply(
         k2.push(o);
         counts.extend_from_slice(&c);
     }
-    sqlx::query(UPSERT.as_str())
+    sqlx::query(INSERT_DELTAS.as_str())
         .bind(tenant_id)
         .bind(source)
         .bind(queue)

@@ -9,6 +9,9 @@
 //!    name the bin that holds each rank; `duration_values` then yields that
 //!    bin's values in the range, one index range scan per queue and bin.
 //!
+//! Both levels add the deltas not yet folded into them (migration 0009,
+//! `src/ingest/fold.rs`), read in the same snapshot.
+//!
 //! Values are whole microseconds; `k / 1e6` is the same double as the stored
 //! seconds, and the statistics are computed as the raw path computes them,
 //! so both paths give identical answers (tested by comparing them).
@@ -175,16 +178,28 @@ pub async fn fetch(
         qb.push(format_args!(", sum(r.b{i})::bigint"));
     }
     push_segments(&mut qb, &segments);
-    // One index range scan per segment (`offset 0` keeps it a subquery).
-    qb.push(
-        " cross join lateral (select * from duration_rollups r where r.grain = seg.grain \
-         and r.bucket >= seg.s and r.bucket < seg.e and r.tenant_id = ",
-    )
-    .push_bind(tenant_id)
-    .push(" and r.metric = ")
-    .push_bind(metric);
-    push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
-    qb.push(" offset 0) r group by 1, 2");
+    // One index range scan per segment (`offset 0` keeps it a subquery) of
+    // the rollups and of the deltas not yet folded into them (migration
+    // 0009; the same columns): their sums are the exact cells.
+    for (i, rollups) in ["duration_rollups", "duration_rollup_deltas"]
+        .iter()
+        .enumerate()
+    {
+        qb.push(if i == 0 {
+            " cross join lateral ((select * from "
+        } else {
+            " offset 0) union all (select * from "
+        })
+        .push(format_args!(
+            "{rollups} r where r.grain = seg.grain \
+             and r.bucket >= seg.s and r.bucket < seg.e and r.tenant_id = "
+        ))
+        .push_bind(tenant_id)
+        .push(" and r.metric = ")
+        .push_bind(metric);
+        push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
+    }
+    qb.push(" offset 0)) r group by 1, 2");
     let rows = qb.build().fetch_all(&mut *tx).await?;
 
     let mut cells: HashMap<(&str, usize), Cell> = HashMap::new();
@@ -253,10 +268,13 @@ pub async fn fetch(
             "select k.i, f.value_us, sum(f.n)::bigint \
              from unnest($3::uuid[], $4::smallint[], $5::timestamptz[], $6::timestamptz[]) \
                  with ordinality as k(queue_id, bin, s, e, i) \
-             cross join lateral (select f.value_us, f.n from duration_values f \
+             cross join lateral ((select f.value_us, f.n from duration_values f \
                  where f.tenant_id = $1 and f.metric = $2 and f.queue_id = k.queue_id \
-                 and f.bin = k.bin and f.bucket >= k.s and f.bucket < k.e and f.n <> 0 offset 0) f \
-             group by 1, 2",
+                 and f.bin = k.bin and f.bucket >= k.s and f.bucket < k.e and f.n <> 0 offset 0) \
+               union all (select f.value_us, f.n from duration_value_deltas f \
+                 where f.tenant_id = $1 and f.metric = $2 and f.queue_id = k.queue_id \
+                 and f.bin = k.bin and f.bucket >= k.s and f.bucket < k.e offset 0)) f \
+             group by 1, 2 having sum(f.n) <> 0",
         )
         .bind(tenant_id)
         .bind(metric)

@@ -1,6 +1,6 @@
 //! The rollup path of the aggregation core: count tiles of the state and
 //! message families answered from UTC rollups (`count_rollups`, at hour and
-//! day grains) when the request allows it, with the quarter-hour edges of
+//! day grains, plus the deltas not yet folded into them) when the request allows it, with the quarter-hour edges of
 //! zones such as +05:30 and +05:45 read from the raw rows in the same
 //! statement; the planner falls back to raw rows otherwise. Both paths give
 //! identical answers (tested by comparing them).
@@ -215,15 +215,23 @@ pub async fn fetch(
     let columns: Vec<String> = (1..=Channel::ALL.len())
         .map(|i| format!("r.c{i}"))
         .collect();
-    qb.push(" cross join lateral ((select r.queue_id, r.bucket, ")
+    // The rollups and the deltas not yet folded into them (migration
+    // 0009), read alike: their sums are the exact counts.
+    for (i, rollups) in ["count_rollups", "count_rollup_deltas"].iter().enumerate() {
+        qb.push(if i == 0 {
+            " cross join lateral ((select r.queue_id, r.bucket, "
+        } else {
+            " offset 0) union all (select r.queue_id, r.bucket, "
+        })
         .push(columns.join(", "))
         .push(format_args!(
-            " from count_rollups r where seg.grain > 0 and r.grain = seg.grain \
+            " from {rollups} r where seg.grain > 0 and r.grain = seg.grain \
              and r.bucket >= seg.s and r.bucket < seg.e and r.source = {source} and r.tenant_id = "
         ))
         .push_bind(tenant_id);
-    push_key_conditions(&mut qb, keys, "r.k1", "r.k2");
-    push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
+        push_key_conditions(&mut qb, keys, "r.k1", "r.k2");
+        push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
+    }
     qb.push(" offset 0) union all (select ");
     let all_queues = queues == [Uuid::nil()];
     qb.push(if all_queues {

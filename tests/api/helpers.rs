@@ -124,6 +124,8 @@ pub fn test_config(database_url: String) -> Config {
         export_statement_timeout: Duration::from_secs(60),
         request_timeout: Duration::from_secs(60),
         rollups: true,
+        // Short, so tests meet answers both before and after folds.
+        fold_interval: Duration::from_millis(50),
     }
 }
 
@@ -218,6 +220,10 @@ impl TestApp {
         let mut config = test_config(url);
         configure(&mut config);
         let pool = cx_reporting::state::connect(&config).await.expect("pool");
+        tokio::spawn(cx_reporting::ingest::fold::run(
+            pool.clone(),
+            config.fold_interval,
+        ));
         let state = AppState::new(pool.clone(), config);
         let router = cx_reporting::app(state.clone());
         let mut app = Self {
@@ -362,6 +368,29 @@ impl TestApp {
             response.text()
         );
         response.json()
+    }
+
+    /// Folds the rollup deltas into the rollups now, as the background
+    /// worker does (waiting out a fold it is running); returns the delta
+    /// rows folded.
+    pub async fn fold(&self) -> u64 {
+        loop {
+            let folded = cx_reporting::ingest::fold::fold_once(&self.pool)
+                .await
+                .expect("fold");
+            if !folded.skipped {
+                return folded.deltas;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// A router over the same database that answers from the raw tables
+    /// only (the reference the rollup path is compared with).
+    pub fn raw_router(&self) -> axum::Router {
+        let mut config = (*self.state.config).clone();
+        config.rollups = false;
+        cx_reporting::app(AppState::new(self.pool.clone(), config))
     }
 
     /// Calls the export twin of a tile and returns its CSV.

@@ -8,6 +8,7 @@ mod dst;
 mod errors;
 mod export;
 mod fallbacks;
+mod fold;
 mod ingest;
 mod limits;
 mod messages;

@@ -14,7 +14,6 @@ use axum::body::Body;
 use axum::http::Request;
 use axum::Router;
 use chrono::{DateTime, Duration, FixedOffset};
-use cx_reporting::state::AppState;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use serde_json::{json, Value};
@@ -406,9 +405,7 @@ where
     Q: Strategy<Value = (String, Value)> + 'static,
 {
     let (runtime, app) = TestApp::spawn_blocking();
-    let mut raw_config = (*app.state.config).clone();
-    raw_config.rollups = false;
-    let raw_router = cx_reporting::app(AppState::new(app.pool.clone(), raw_config));
+    let raw_router = app.raw_router();
     let mut runner = TestRunner::new(proptest_config(name, default_cases));
     let rollup = std::sync::atomic::AtomicUsize::new(0);
     let questions_asked = std::sync::atomic::AtomicUsize::new(0);

@@ -18,7 +18,6 @@ mod views;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cx_reporting::state::AppState;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use serde_json::Value;
@@ -59,9 +58,7 @@ fn batches(events: &[Value], cuts: &[usize], dups: &[usize]) -> Vec<Vec<Value>> 
 #[test]
 fn the_service_answers_as_the_model_of_the_definitions() {
     let (runtime, app) = TestApp::spawn_blocking();
-    let mut raw_config = (*app.state.config).clone();
-    raw_config.rollups = false;
-    let raw_router = cx_reporting::app(AppState::new(app.pool.clone(), raw_config));
+    let raw_router = app.raw_router();
     let mut runner = TestRunner::new(proptest_config("model", 24));
     let strategy = generate::event_set().prop_flat_map(|set| {
         let n = generate::events(set.0, &set.1, &set.2).len();
