@@ -35,90 +35,85 @@ pub struct Folded {
     pub skipped: bool,
 }
 
-/// A statement that deletes every visible row of `deltas` and adds their
-/// sums, per key, to `table`: `keys` are the conflict target after
-/// `tenant_id`, `sums` the added columns with their SQL types. It answers
-/// the number of delta rows moved, and with `returning` also those columns
-/// of each row written (one row each then, the count repeated).
-fn fold_statement(
-    table: &str,
-    deltas: &str,
-    keys: &[&str],
-    sums: &[(String, &str)],
-    having: &str,
-    returning: Option<&str>,
-) -> String {
-    let keys = keys.join(", ");
-    let names: Vec<&str> = sums.iter().map(|(name, _)| name.as_str()).collect();
-    let totals: Vec<String> = sums
-        .iter()
-        .map(|(name, kind)| format!("sum({name})::{kind}"))
-        .collect();
-    let additions: Vec<String> = names
+/// The row of all queues and the delta's own queue (once when that is the
+/// nil UUID), as `q(queue_id)` for a delta row `m`.
+const QUEUES: &str = "cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), \
+     (nullif(m.queue_id, '00000000-0000-0000-0000-000000000000'::uuid))) as q(queue_id)";
+
+/// The hour and day grains of a delta's UTC hour `m.bucket`, as
+/// `g(grain, bucket)`.
+const GRAINS: &str = "cross join lateral (values (1::smallint, m.bucket), \
+     (2::smallint, date_bin(interval '1 day', m.bucket, timestamptz '2000-01-01 00:00:00+00'))) \
+     as g(grain, bucket)";
+
+/// `c = table.c + excluded.c` for each column.
+fn additions(table: &str, columns: &[String]) -> String {
+    columns
         .iter()
         .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
-        .collect();
-    let (returning, answer) = match returning {
-        Some(columns) => (
-            format!("returning {columns}"),
-            format!("select (select count(*) from moved), {columns} from folded"),
-        ),
-        None => (String::new(), "select count(*) from moved".to_owned()),
-    };
-    format!(
-        "with moved as (delete from {deltas} returning *), folded as (
-insert into {table} (tenant_id, {keys}, {names})
-select tenant_id, {keys}, {totals} from moved
-group by tenant_id, {keys} {having}
-order by tenant_id, {keys}
-on conflict (tenant_id, {keys}) do update set {additions}
-{returning})
-{answer}",
-        names = names.join(", "),
-        totals = totals.join(", "),
-        additions = additions.join(", "),
-    )
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
+/// Moves every visible count delta into `count_rollups`; answers the
+/// number of delta rows moved.
 static FOLD_COUNTS: LazyLock<String> = LazyLock::new(|| {
-    let sums: Vec<(String, &str)> = (1..=Channel::ALL.len())
-        .map(|i| (format!("c{i}"), "bigint"))
+    let counters: Vec<String> = (1..=Channel::ALL.len()).map(|i| format!("c{i}")).collect();
+    // Per-delta counts are small: summed as integers, not numerics.
+    let sums: Vec<String> = counters
+        .iter()
+        .map(|c| format!("sum(m.{c}::integer)::bigint"))
         .collect();
-    fold_statement(
-        "count_rollups",
-        "count_rollup_deltas",
-        &["source", "queue_id", "k1", "grain", "bucket", "k2"],
-        &sums,
-        "",
-        None,
+    format!(
+        "with moved as (delete from count_rollup_deltas returning *), folded as (
+insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, {columns})
+select m.tenant_id, m.source, q.queue_id, m.k1, g.grain, g.bucket, m.k2, {sums}
+from moved m {QUEUES} {GRAINS}
+where q.queue_id is not null
+group by 1, 2, 3, 4, 5, 6, 7 order by 1, 2, 3, 4, 5, 6, 7
+on conflict (tenant_id, source, queue_id, k1, grain, bucket, k2) do update set {additions})
+select count(*) from moved",
+        columns = counters.join(", "),
+        sums = sums.join(", "),
+        additions = additions("count_rollups", &counters),
     )
 });
 
+/// Moves every visible value delta into `duration_rollups` (count, sum and
+/// bin counts at hour and day) and `duration_values`; answers, for each
+/// value row written, its key and new multiplicity (those at zero are then
+/// deleted by [`DELETE_EMPTY_VALUES`]: a row cannot be changed twice in
+/// one statement), each with the number of delta rows moved.
 static FOLD_DURATIONS: LazyLock<String> = LazyLock::new(|| {
-    let mut sums: Vec<(String, &str)> =
-        vec![("n".to_owned(), "bigint"), ("sum_us".to_owned(), "bigint")];
-    sums.extend((0..BINS).map(|i| (format!("b{i}"), "integer")));
-    fold_statement(
-        "duration_rollups",
-        "duration_rollup_deltas",
-        &["metric", "queue_id", "grain", "bucket"],
-        &sums,
-        "",
-        None,
-    )
-});
-
-/// Values whose multiplicity the fold brought to zero come back, to be
-/// deleted by [`DELETE_EMPTY_VALUES`] (a row cannot be changed twice in
-/// one statement). Keys whose deltas cancel out are not written at all.
-static FOLD_VALUES: LazyLock<String> = LazyLock::new(|| {
-    fold_statement(
-        "duration_values",
-        "duration_value_deltas",
-        &["metric", "queue_id", "bin", "bucket", "value_us"],
-        &[("n".to_owned(), "bigint")],
-        "having sum(n) <> 0",
-        Some("tenant_id, metric, queue_id, bin, bucket, value_us, n"),
+    let mut columns: Vec<String> = vec!["n".into(), "sum_us".into()];
+    columns.extend((0..BINS).map(|i| format!("b{i}")));
+    let bins: Vec<String> = (0..BINS)
+        .map(|i| format!("coalesce(sum(s.n::integer) filter (where s.bin = {i}), 0)::integer"))
+        .collect();
+    format!(
+        "with moved as (delete from duration_value_deltas returning *), spread as (
+select m.tenant_id, m.metric, q.queue_id, m.bin, m.bucket, m.value_us, m.n
+from moved m {QUEUES} where q.queue_id is not null
+), rollups as (
+insert into duration_rollups (tenant_id, metric, queue_id, grain, bucket, {columns})
+select s.tenant_id, s.metric, s.queue_id, g.grain, g.bucket, sum(s.n)::bigint,
+    sum(s.n * s.value_us)::bigint, {bins}
+from spread s {grains}
+group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4, 5
+on conflict (tenant_id, metric, queue_id, grain, bucket) do update set {additions}
+), folded as (
+insert into duration_values (tenant_id, metric, queue_id, bin, bucket, value_us, n)
+select tenant_id, metric, queue_id, bin, bucket, value_us, sum(n)::bigint
+from spread group by 1, 2, 3, 4, 5, 6 having sum(n) <> 0 order by 1, 2, 3, 4, 5, 6
+on conflict (tenant_id, metric, queue_id, bin, bucket, value_us) do update set
+    n = duration_values.n + excluded.n
+returning tenant_id, metric, queue_id, bin, bucket, value_us, n
+)
+select (select count(*) from moved), f.* from folded f",
+        columns = columns.join(", "),
+        bins = bins.join(", "),
+        grains = GRAINS.replace("m.bucket", "s.bucket"),
+        additions = additions("duration_rollups", &columns),
     )
 });
 
@@ -146,13 +141,10 @@ pub async fn fold_once(pool: &PgPool) -> sqlx::Result<Folded> {
             skipped: true,
         });
     }
-    let mut deltas: i64 = 0;
-    for statement in [FOLD_COUNTS.as_str(), FOLD_DURATIONS.as_str()] {
-        deltas += sqlx::query_scalar::<_, i64>(statement)
-            .fetch_one(&mut *tx)
-            .await?;
-    }
-    let values: Vec<ValueRow> = sqlx::query_as(FOLD_VALUES.as_str())
+    let mut deltas: i64 = sqlx::query_scalar(FOLD_COUNTS.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+    let values: Vec<ValueRow> = sqlx::query_as(FOLD_DURATIONS.as_str())
         .fetch_all(&mut *tx)
         .await?;
     deltas += values.first().map_or(0, |row| row.0);
@@ -194,8 +186,7 @@ pub async fn run(pool: PgPool, every: Duration) {
             }
         }
         if unvacuumed > 0 && last_vacuum.elapsed() >= VACUUM_EVERY {
-            let vacuum = "vacuum (skip_locked) count_rollup_deltas, duration_rollup_deltas, \
-                          duration_value_deltas";
+            let vacuum = "vacuum (skip_locked) count_rollup_deltas, duration_value_deltas";
             if let Err(error) = sqlx::raw_sql(vacuum).execute(&pool).await {
                 tracing::warn!(%error, "vacuuming the rollup deltas failed");
             }

@@ -1,8 +1,9 @@
 //! Maintenance of the count rollups (`count_rollups`): the state audits and
-//! messages a batch newly stored are counted here, per queue and for all
-//! queues (the nil UUID), at the hour and day grains, one count per channel,
-//! and appended as one row per key to `count_rollup_deltas` in the batch's
-//! transaction. Nothing is updated in place, so concurrent batches share no
+//! messages a batch newly stored are counted here per key (source, queue,
+//! state or direction, UTC hour), one count per channel, and appended as
+//! one row per key to `count_rollup_deltas` in the batch's transaction;
+//! the fold spreads each to the rows of its queue and of all queues (the
+//! nil UUID), at the hour and day grains. Nothing is updated in place, so concurrent batches share no
 //! row locks; [`super::fold`] adds the deltas to the rollups in the
 //! background, and readers add those not yet folded.
 
@@ -16,11 +17,11 @@ use uuid::Uuid;
 
 use super::events::{EventKind, ValidEvent};
 use crate::domain::Channel;
-use crate::report::buckets::{floor_to, DAY, HOUR};
+use crate::report::buckets::{floor_to, HOUR};
 
-/// Key of a rollup row: source (1 audits, 2 messages), queue, k1, grain
-/// (1 hour, 2 day), bucket, k2.
-type Key<'a> = (i16, Uuid, &'a str, i16, DateTime<Utc>, &'a str);
+/// Key of a delta row: source (1 audits, 2 messages), the event's queue
+/// (the nil UUID when it names none), k1, UTC hour, k2.
+type Key<'a> = (i16, Uuid, &'a str, DateTime<Utc>, &'a str);
 
 const CHANNELS: usize = Channel::ALL.len();
 
@@ -56,27 +57,16 @@ fn deltas<'a>(
         let Some(column) = Channel::ALL.iter().position(|c| c.as_str() == channel) else {
             continue;
         };
-        // The nil UUID is the row of all queues: an event naming it as its
-        // queue is counted there once.
+        // One delta per event key; the fold spreads it to the row of all
+        // queues (the nil UUID) and the event's queue, at hour and day.
         let queue = event
             .payload
             .get("queueId")
             .and_then(Value::as_str)
             .and_then(|q| Uuid::parse_str(q).ok())
-            .filter(|q| !q.is_nil());
-        for queue in [Some(Uuid::nil()), queue].into_iter().flatten() {
-            for (grain, unit) in [(1, HOUR), (2, DAY)] {
-                let key = (
-                    source,
-                    queue,
-                    k1,
-                    grain,
-                    floor_to(event.occurred_at, unit),
-                    k2,
-                );
-                out.entry(key).or_insert([0; CHANNELS])[column] += 1;
-            }
-        }
+            .unwrap_or_else(Uuid::nil);
+        let key = (source, queue, k1, floor_to(event.occurred_at, HOUR), k2);
+        out.entry(key).or_insert([0; CHANNELS])[column] += 1;
     }
     out
 }
@@ -124,7 +114,6 @@ static INSERT_DELTAS: LazyLock<String> = LazyLock::new(|| {
             ("source", "smallint"),
             ("queue_id", "uuid"),
             ("k1", "text"),
-            ("grain", "smallint"),
             ("bucket", "timestamptz"),
             ("k2", "text"),
         ],
@@ -147,15 +136,13 @@ pub async fn apply(
     let mut source = Vec::with_capacity(deltas.len());
     let mut queue = Vec::with_capacity(deltas.len());
     let mut k1 = Vec::with_capacity(deltas.len());
-    let mut grain = Vec::with_capacity(deltas.len());
     let mut bucket = Vec::with_capacity(deltas.len());
     let mut k2 = Vec::with_capacity(deltas.len());
     let mut counts = Vec::with_capacity(deltas.len() * CHANNELS);
-    for ((s, q, a, g, b, o), c) in deltas {
+    for ((s, q, a, b, o), c) in deltas {
         source.push(s);
         queue.push(q);
         k1.push(a);
-        grain.push(g);
         bucket.push(b);
         k2.push(o);
         counts.extend_from_slice(&c);
@@ -165,7 +152,6 @@ pub async fn apply(
         .bind(source)
         .bind(queue)
         .bind(k1)
-        .bind(grain)
         .bind(bucket)
         .bind(k2)
         .bind(counts)

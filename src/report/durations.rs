@@ -179,25 +179,42 @@ pub async fn fetch(
     }
     push_segments(&mut qb, &segments);
     // One index range scan per segment (`offset 0` keeps it a subquery) of
-    // the rollups and of the deltas not yet folded into them (migration
-    // 0009; the same columns): their sums are the exact cells.
-    for (i, rollups) in ["duration_rollups", "duration_rollup_deltas"]
-        .iter()
-        .enumerate()
-    {
-        qb.push(if i == 0 {
-            " cross join lateral ((select * from "
-        } else {
-            " offset 0) union all (select * from "
-        })
-        .push(format_args!(
-            "{rollups} r where r.grain = seg.grain \
-             and r.bucket >= seg.s and r.bucket < seg.e and r.tenant_id = "
-        ))
-        .push_bind(tenant_id)
-        .push(" and r.metric = ")
-        .push_bind(metric);
-        push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
+    // the rollups, and one of the value deltas not yet folded into them
+    // (migration 0009): one row per value change and UTC hour, under the
+    // value's own queue (so every queue's rows count for all queues),
+    // turned into the rollups' columns. Their sums are the exact cells.
+    let all_queues = queues == [Uuid::nil()];
+    qb.push(" cross join lateral ((select r.queue_id, r.bucket, r.n, r.sum_us");
+    for i in 0..BINS {
+        qb.push(format_args!(", r.b{i}"));
+    }
+    qb.push(
+        " from duration_rollups r where r.grain = seg.grain \
+         and r.bucket >= seg.s and r.bucket < seg.e and r.tenant_id = ",
+    )
+    .push_bind(tenant_id)
+    .push(" and r.metric = ")
+    .push_bind(metric);
+    push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
+    qb.push(" offset 0) union all (select ");
+    qb.push(if all_queues {
+        "'00000000-0000-0000-0000-000000000000'::uuid"
+    } else {
+        "d.queue_id"
+    });
+    qb.push(", d.bucket, d.n, d.n * d.value_us");
+    for i in 0..BINS {
+        qb.push(format_args!(", case when d.bin = {i} then d.n else 0 end"));
+    }
+    qb.push(
+        " from duration_value_deltas d where seg.grain > 0 \
+         and d.bucket >= seg.s and d.bucket < seg.e and d.tenant_id = ",
+    )
+    .push_bind(tenant_id)
+    .push(" and d.metric = ")
+    .push_bind(metric);
+    if !all_queues {
+        push_any(&mut qb, "d.queue_id", queues.clone(), "uuid");
     }
     qb.push(" offset 0)) r group by 1, 2");
     let rows = qb.build().fetch_all(&mut *tx).await?;
@@ -272,7 +289,8 @@ pub async fn fetch(
                  where f.tenant_id = $1 and f.metric = $2 and f.queue_id = k.queue_id \
                  and f.bin = k.bin and f.bucket >= k.s and f.bucket < k.e and f.n <> 0 offset 0) \
                union all (select f.value_us, f.n from duration_value_deltas f \
-                 where f.tenant_id = $1 and f.metric = $2 and f.queue_id = k.queue_id \
+                 where f.tenant_id = $1 and f.metric = $2 \
+                 and (k.queue_id = '00000000-0000-0000-0000-000000000000' or f.queue_id = k.queue_id) \
                  and f.bin = k.bin and f.bucket >= k.s and f.bucket < k.e offset 0)) f \
              group by 1, 2 having sum(f.n) <> 0",
         )

@@ -215,31 +215,47 @@ pub async fn fetch(
     let columns: Vec<String> = (1..=Channel::ALL.len())
         .map(|i| format!("r.c{i}"))
         .collect();
-    // The rollups and the deltas not yet folded into them (migration
-    // 0009), read alike: their sums are the exact counts.
-    for (i, rollups) in ["count_rollups", "count_rollup_deltas"].iter().enumerate() {
-        qb.push(if i == 0 {
-            " cross join lateral ((select r.queue_id, r.bucket, "
+    let all_queues = queues == [Uuid::nil()];
+    // The queue a row answers for: the nil UUID when all queues are asked.
+    let queue_of = |alias: &str| {
+        if all_queues {
+            "'00000000-0000-0000-0000-000000000000'::uuid".to_owned()
         } else {
-            " offset 0) union all (select r.queue_id, r.bucket, "
-        })
+            format!("{alias}.queue_id")
+        }
+    };
+    qb.push(" cross join lateral ((select r.queue_id, r.bucket, ")
         .push(columns.join(", "))
         .push(format_args!(
-            " from {rollups} r where seg.grain > 0 and r.grain = seg.grain \
+            " from count_rollups r where seg.grain > 0 and r.grain = seg.grain \
              and r.bucket >= seg.s and r.bucket < seg.e and r.source = {source} and r.tenant_id = "
         ))
         .push_bind(tenant_id);
-        push_key_conditions(&mut qb, keys, "r.k1", "r.k2");
-        push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
+    push_key_conditions(&mut qb, keys, "r.k1", "r.k2");
+    push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
+    // The deltas not yet folded into the rollups (migration 0009): one row
+    // per event key and UTC hour, under the event's own queue, so every
+    // queue's rows count for all queues.
+    qb.push(format_args!(
+        " offset 0) union all (select {}, d.bucket",
+        queue_of("d")
+    ));
+    for i in 1..=Channel::ALL.len() {
+        qb.push(format_args!(", d.c{i}"));
     }
-    qb.push(" offset 0) union all (select ");
-    let all_queues = queues == [Uuid::nil()];
-    qb.push(if all_queues {
-        "'00000000-0000-0000-0000-000000000000'::uuid"
-    } else {
-        "s.queue_id"
-    });
-    qb.push(", s.occurred_at");
+    qb.push(format_args!(
+        " from count_rollup_deltas d where seg.grain > 0 and d.bucket >= seg.s \
+         and d.bucket < seg.e and d.source = {source} and d.tenant_id = "
+    ))
+    .push_bind(tenant_id);
+    push_key_conditions(&mut qb, keys, "d.k1", "d.k2");
+    if !all_queues {
+        push_any(&mut qb, "d.queue_id", queues.clone(), "uuid");
+    }
+    qb.push(format_args!(
+        " offset 0) union all (select {}, s.occurred_at",
+        queue_of("s")
+    ));
     for channel in Channel::ALL {
         qb.push(format_args!(
             ", (s.channel = '{}')::int::bigint",

@@ -124,8 +124,8 @@ pub fn test_config(database_url: String) -> Config {
         export_statement_timeout: Duration::from_secs(60),
         request_timeout: Duration::from_secs(60),
         rollups: true,
-        // Short, so tests meet answers both before and after folds.
-        fold_interval: Duration::from_millis(50),
+        // As in production; tests that need a fold ask for it (`fold`).
+        fold_interval: Duration::from_millis(200),
     }
 }
 
@@ -201,12 +201,19 @@ impl TestApp {
     /// For property tests, whose runner is synchronous: a runtime to
     /// `block_on` each case, and an app spawned on it.
     pub fn spawn_blocking() -> (tokio::runtime::Runtime, Self) {
+        Self::spawn_blocking_with(|_| {})
+    }
+
+    /// [`Self::spawn_blocking`] with a configuration of its own.
+    pub fn spawn_blocking_with(
+        configure: impl FnOnce(&mut Config),
+    ) -> (tokio::runtime::Runtime, Self) {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
-        let app = runtime.block_on(Self::spawn());
+        let app = runtime.block_on(Self::spawn_with(configure));
         (runtime, app)
     }
 

@@ -404,19 +404,34 @@ where
     E: Strategy<Value = Vec<Value>> + 'static,
     Q: Strategy<Value = (String, Value)> + 'static,
 {
-    let (runtime, app) = TestApp::spawn_blocking();
+    // Folds only where the case says (the worker's first tick is at once),
+    // so answers are compared with nothing folded, the early batch folded
+    // and the later one not, and everything folded.
+    let (runtime, app) =
+        TestApp::spawn_blocking_with(|c| c.fold_interval = std::time::Duration::from_secs(3600));
     let raw_router = app.raw_router();
     let mut runner = TestRunner::new(proptest_config(name, default_cases));
     let rollup = std::sync::atomic::AtomicUsize::new(0);
     let questions_asked = std::sync::atomic::AtomicUsize::new(0);
-    let strategy = (0..WINDOWS.len())
-        .prop_flat_map(move |w| (events(w), prop::collection::vec(question(w), 8)));
+    let strategy = (0..WINDOWS.len()).prop_flat_map(move |w| {
+        (
+            events(w),
+            prop::collection::vec(question(w), 8),
+            any::<(bool, bool)>(),
+        )
+    });
     runner
-        .run(&strategy, |(events, questions)| {
+        .run(&strategy, |(events, questions, (fold_early, fold_all))| {
             runtime.block_on(async {
                 let tenant = app.new_tenant("case").await;
                 app.ingest_as(&tenant, &Value::Array(early(&events))).await;
+                if fold_early {
+                    app.fold().await;
+                }
                 app.ingest_as(&tenant, &Value::Array(events.clone())).await;
+                if fold_all {
+                    app.fold().await;
+                }
                 for (tile, body) in &questions {
                     let (rolled, plan) = ask(&app.router, &tenant.token, tile, body).await;
                     let (raw, raw_plan) = ask(&raw_router, &tenant.token, tile, body).await;

@@ -47,8 +47,12 @@ async fn an_unknown_client_id_costs_the_same_argon2_work_as_a_wrong_secret() {
     }
     for (i, id) in ids.iter().enumerate().skip(1) {
         assert_eq!(bodies[i], bodies[0], "the same 401 body for {id}");
+        // Skipping argon2 would answer in well under a millisecond against
+        // about 15 ms: a factor of 4 tells that apart, and leaves room for
+        // a loaded 2-core machine (a factor of 2 failed there while the
+        // rest of the suite ran: 16 ms against 34 ms).
         assert!(
-            fastest[i] * 2 >= fastest[0],
+            fastest[i] * 4 >= fastest[0],
             "{id}: {:?} against {:?} for a wrong secret",
             fastest[i],
             fastest[0]
