@@ -29,7 +29,7 @@ const VACUUM_EVERY: Duration = Duration::from_secs(2);
 /// What one fold moved.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Folded {
-    /// Delta rows folded (all three tables).
+    /// Delta rows folded (both delta tables).
     pub deltas: u64,
     /// Whether another process held the fold lock (nothing was done).
     pub skipped: bool,
