@@ -96,7 +96,8 @@ impl Run {
     /// Starts the service on this run's database, logging to
     /// `<target tmp>/<database>-<label>.log`.
     async fn start(&self, label: &str) -> Service {
-        let db = self.url.rsplit('/').next().unwrap_or("db");
+        let path = self.url.rsplit('/').next().unwrap_or("db");
+        let db = path.split('?').next().unwrap_or(path);
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{db}-{label}.log"));
         Service::start(&self.url, log, &self.client).await
     }
@@ -227,8 +228,9 @@ async fn acknowledged_batches_survive_kill_9_whole_and_exactly_once() {
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    // Jitter, so that the kill lands at different points of a batch.
-    let jitter = rand::thread_rng().gen_range(0..40);
+    // Jitter up to about one batch's time (unoptimised, on a loaded
+    // machine), so the kill lands at different points of the batches.
+    let jitter = rand::thread_rng().gen_range(0..300);
     tokio::time::sleep(Duration::from_millis(jitter)).await;
     service.kill().await;
     let (mut outcomes, mut refused) = (Vec::new(), Vec::new());
