@@ -29,15 +29,21 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::helpers::{fresh_database_url, JWT_SECRET};
-use batches::{batch, invalid_batch, Batch, AUDITS, INTERACTIONS_PER_BATCH, MESSAGES};
+use batches::{
+    batch, invalid_batch, Batch, AUDITS, INTERACTIONS_PER_BATCH, MESSAGES, QUEUE_TIMES,
+    RESPONSE_TIMES, WAIT_TIMES,
+};
 use service::Service;
 
 /// At least 32 characters and not the JWT secret, as the service demands.
 const WEBHOOK_KEY: &str = "crash-test-webhook-key-0123456789abcdef";
+/// Crashes in one test: each finds the rollups of the batches before it.
+const ROUNDS: usize = 3;
 const CLIENTS: usize = 3;
-const BATCHES_PER_CLIENT: usize = 12;
-/// The service is killed (after a little jitter) once this many batches
-/// were acknowledged.
+/// Per client and round; the kill comes long before the last is posted.
+const BATCHES_PER_CLIENT: usize = 8;
+/// In each round the service is killed (after some jitter) once this many
+/// batches were acknowledged.
 const KILL_AFTER_ACKS: usize = 5;
 
 /// What became of a batch posted before the crash.
@@ -49,6 +55,14 @@ enum Outcome {
     /// Sent, and the connection died without an answer.
     Unanswered,
     NotSent,
+}
+
+/// What is stored of one batch: (events, audits, messages) rows and
+/// derived (queue, response, wait) times.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Stored {
+    rows: (i64, i64, i64),
+    derived: (i64, i64, i64),
 }
 
 /// What every step needs: the database, the tenant, an HTTP client and a
@@ -129,23 +143,60 @@ impl Run {
         answer
     }
 
-    /// How many of `ids` the tenant has in `table` (a name from a closed set).
-    async fn stored(&self, table: &str, ids: &[String]) -> i64 {
-        let sql = match table {
-            "events" => "select count(*) from events where tenant_id = $1 and event_id = any($2)",
-            "interaction_audits" => {
-                "select count(*) from interaction_audits \
-                 where tenant_id = $1 and event_id = any($2)"
-            }
-            "messages" => {
-                "select count(*) from messages where tenant_id = $1 and event_id = any($2)"
-            }
-            other => panic!("no table {other}"),
-        };
-        (sqlx::query_scalar(sql).bind(self.tenant).bind(ids))
-            .fetch_one(&self.pool)
-            .await
-            .expect("count stored rows")
+    /// What is stored of each of the first `n` batches, read with one
+    /// query per table (batch `g`'s event ids are `c<g>-…`).
+    async fn stored_by_batch(&self, n: usize) -> Vec<Stored> {
+        let mut stored = vec![Stored::default(); n];
+        let batch_of = "substring(event_id from '^c([0-9]+)-')::int4";
+        let events: Vec<(i32, i64)> = sqlx::query_as(&format!(
+            "select {batch_of}, count(*) from events \
+             where tenant_id = $1 and event_id ~ '^c[0-9]+-' group by 1"
+        ))
+        .bind(self.tenant)
+        .fetch_all(&self.pool)
+        .await
+        .expect("events by batch");
+        let audits: Vec<(i32, i64, i64)> = sqlx::query_as(&format!(
+            "select {batch_of}, count(*), count(queue_seconds) from interaction_audits \
+             where tenant_id = $1 and event_id ~ '^c[0-9]+-' group by 1"
+        ))
+        .bind(self.tenant)
+        .fetch_all(&self.pool)
+        .await
+        .expect("audits by batch");
+        let messages: Vec<(i32, i64, i64, i64)> = sqlx::query_as(&format!(
+            "select {batch_of}, count(*), count(advisor_response_seconds), \
+             count(originator_wait_seconds) from messages \
+             where tenant_id = $1 and event_id ~ '^c[0-9]+-' group by 1"
+        ))
+        .bind(self.tenant)
+        .fetch_all(&self.pool)
+        .await
+        .expect("messages by batch");
+        for (g, count) in events {
+            stored[g as usize].rows.0 = count;
+        }
+        for (g, count, queue_times) in audits {
+            stored[g as usize].rows.1 = count;
+            stored[g as usize].derived.0 = queue_times;
+        }
+        for (g, count, response_times, wait_times) in messages {
+            stored[g as usize].rows.2 = count;
+            stored[g as usize].derived.1 = response_times;
+            stored[g as usize].derived.2 = wait_times;
+        }
+        stored
+    }
+
+    /// How many events of the invalid batches are stored.
+    async fn stored_invalid(&self) -> i64 {
+        sqlx::query_scalar(
+            "select count(*) from events where tenant_id = $1 and event_id like 'refused-%'",
+        )
+        .bind(self.tenant)
+        .fetch_one(&self.pool)
+        .await
+        .expect("count invalid events")
     }
 
     /// Waits until the killed service's connections are gone (their open
@@ -172,23 +223,30 @@ impl Run {
     }
 }
 
-/// Client `task` posts its batches in turn (and its invalid batch second)
-/// until one gets no answer; the outcome of each, and the invalid batch's
-/// status.
+/// The index of batch `i` of client `task` in round `round`.
+fn batch_index(round: usize, task: usize, i: usize) -> usize {
+    (round * CLIENTS + task) * BATCHES_PER_CLIENT + i
+}
+
+/// Client `task` posts its batches of `round` in turn (and an invalid
+/// batch second) until one gets no answer: the outcome of each, and the
+/// invalid batch's status.
 async fn client(
     run: Arc<Run>,
     base: String,
+    round: usize,
     task: usize,
     acked: Arc<AtomicUsize>,
-) -> (Vec<Outcome>, Option<u16>) {
-    let mut outcomes = vec![Outcome::NotSent; BATCHES_PER_CLIENT];
+) -> (Vec<(usize, Outcome)>, Option<u16>) {
+    let mut outcomes = Vec::new();
     let mut refused = None;
-    for (i, outcome) in outcomes.iter_mut().enumerate() {
+    for i in 0..BATCHES_PER_CLIENT {
         if i == 1 {
-            refused = (run.post(&base, &invalid_batch(task).body).await).map(|(s, _)| s);
+            let invalid = invalid_batch(round * CLIENTS + task);
+            refused = (run.post(&base, &invalid.body).await).map(|(s, _)| s);
         }
-        let batch = batch(task * BATCHES_PER_CLIENT + i);
-        *outcome = match run.post(&base, &batch.body).await {
+        let g = batch_index(round, task, i);
+        let outcome = match run.post(&base, &batch(g).body).await {
             Some((200, _)) => {
                 acked.fetch_add(1, Ordering::SeqCst);
                 Outcome::Acknowledged
@@ -196,111 +254,141 @@ async fn client(
             Some((status, _)) => Outcome::Refused(status),
             None => Outcome::Unanswered,
         };
-        if *outcome == Outcome::Unanswered {
+        outcomes.push((g, outcome));
+        if outcome == Outcome::Unanswered {
             break;
         }
     }
     (outcomes, refused)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_batches_survive_kill_9_whole_and_exactly_once() {
-    // Arrange: a fresh database, a tenant, a token, the service.
-    let run = Arc::new(Run::new().await);
-    let service = run.start("first").await;
-    let batches: Vec<Batch> = (0..CLIENTS * BATCHES_PER_CLIENT).map(batch).collect();
-
-    // Act: three clients post batches; kill -9 while they are in flight.
+/// One round: the clients post their batches of `round` to `service`,
+/// which is killed with SIGKILL once `KILL_AFTER_ACKS` were acknowledged
+/// plus a random part of the time a batch took. Records each batch's
+/// outcome; checks the invalid batches were refused.
+async fn crash_round(run: &Arc<Run>, service: Service, round: usize, outcomes: &mut [Outcome]) {
     let acked = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
     let clients: Vec<_> = (0..CLIENTS)
         .map(|task| {
             let base = service.base.clone();
-            tokio::spawn(client(run.clone(), base, task, acked.clone()))
+            tokio::spawn(client(run.clone(), base, round, task, acked.clone()))
         })
         .collect();
-    let waiting = Instant::now();
     while acked.load(Ordering::SeqCst) < KILL_AFTER_ACKS {
         assert!(
-            waiting.elapsed() < Duration::from_secs(120),
+            started.elapsed() < Duration::from_secs(120),
             "only {} batches acknowledged in 120 s; {}",
             acked.load(Ordering::SeqCst),
             service.log_tail()
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    // Jitter up to about one batch's time (unoptimised, on a loaded
-    // machine), so the kill lands at different points of the batches.
-    let jitter = rand::thread_rng().gen_range(0..300);
-    tokio::time::sleep(Duration::from_millis(jitter)).await;
+    // Each client had about KILL_AFTER_ACKS / CLIENTS batches answered: a
+    // random part of one batch's time more lands the kill anywhere in the
+    // batches in flight, however fast or loaded the machine.
+    let per_batch = started.elapsed() * CLIENTS as u32 / KILL_AFTER_ACKS as u32;
+    let jitter = per_batch.mul_f64(rand::thread_rng().gen_range(0.0..1.0));
+    tokio::time::sleep(jitter).await;
     service.kill().await;
-    let (mut outcomes, mut refused) = (Vec::new(), Vec::new());
-    for client in clients {
-        let (o, r) = client.await.expect("client task");
-        outcomes.extend(o);
-        refused.push(r);
-    }
-    let count = |wanted: Outcome| outcomes.iter().filter(|o| **o == wanted).count();
-    assert!(
-        count(Outcome::Acknowledged) < batches.len(),
-        "every batch was acknowledged before the kill: nothing was in flight"
-    );
-    run.wait_for_orphans().await;
-
-    // Assert: every acknowledged batch is stored, every batch whole (in
-    // every table) or not at all, the refused ones not at all.
-    let mut stored_before = Vec::new();
-    let whole = (
-        (INTERACTIONS_PER_BATCH * (AUDITS + MESSAGES)) as i64,
-        (INTERACTIONS_PER_BATCH * AUDITS) as i64,
-        (INTERACTIONS_PER_BATCH * MESSAGES) as i64,
-    );
-    for (g, (b, outcome)) in batches.iter().zip(&outcomes).enumerate() {
-        let rows = (
-            run.stored("events", &b.ids).await,
-            run.stored("interaction_audits", &b.ids).await,
-            run.stored("messages", &b.ids).await,
-        );
-        assert!(
-            rows == whole || rows == (0, 0, 0),
-            "batch {g} ({outcome:?}) half stored: (events, audits, messages) = {rows:?}"
-        );
-        match outcome {
-            Outcome::Acknowledged => assert_eq!(rows, whole, "acknowledged batch {g} lost"),
-            Outcome::Refused(status) => assert_eq!(rows.0, 0, "batch {g} refused ({status})"),
-            Outcome::Unanswered | Outcome::NotSent => {}
+    for (task, client) in clients.into_iter().enumerate() {
+        let (posted, refused) = client.await.expect("client task");
+        for (g, outcome) in posted {
+            outcomes[g] = outcome;
         }
-        stored_before.push(rows == whole);
-    }
-    for (task, status) in refused.iter().enumerate() {
-        if let Some(status) = status {
-            assert_eq!(*status, 422, "the invalid batch of client {task}");
+        if let Some(status) = refused {
+            assert_eq!(
+                status, 422,
+                "the invalid batch of client {task} in round {round}"
+            );
         }
-        let ids = invalid_batch(task).ids;
-        let stored = run.stored("events", &ids).await;
-        assert_eq!(stored, 0, "the refused batch of client {task} was stored");
     }
-    let answerless_stored = (outcomes.iter().zip(&stored_before))
-        .filter(|(o, s)| **o != Outcome::Acknowledged && **s)
-        .count();
+    let round_outcomes = (0..CLIENTS * BATCHES_PER_CLIENT)
+        .map(|k| outcomes[round * CLIENTS * BATCHES_PER_CLIENT + k]);
+    let count = |wanted| round_outcomes.clone().filter(|o| *o == wanted).count();
     eprintln!(
-        "killed {jitter} ms after the {KILL_AFTER_ACKS}th acknowledgement: {} acknowledged, \
-         {} unanswered, {answerless_stored} stored without an answer",
+        "round {round}: killed {jitter:?} after the {KILL_AFTER_ACKS}th acknowledgement \
+         (a batch took about {per_batch:?}): {} acknowledged, {} unanswered",
         count(Outcome::Acknowledged),
         count(Outcome::Unanswered),
     );
+    assert!(
+        count(Outcome::Acknowledged) < CLIENTS * BATCHES_PER_CLIENT,
+        "every batch of round {round} was acknowledged before the kill"
+    );
+}
 
-    // The restarted service answers from what survived, exactly.
-    let service = run.start("second").await;
-    run.tiles_match_raw(&service.base, "after the restart")
-        .await;
+/// Checks what the killed service left: every acknowledged batch stored,
+/// every batch whole (its events, audits, messages and derived times) or
+/// not at all, refused batches not at all. Which batches are stored.
+async fn check_stored(run: &Run, batches: &[Batch], outcomes: &[Outcome], when: &str) -> Vec<bool> {
+    let per_batch = INTERACTIONS_PER_BATCH as i64;
+    let whole = Stored {
+        rows: (
+            per_batch * (AUDITS + MESSAGES) as i64,
+            per_batch * AUDITS as i64,
+            per_batch * MESSAGES as i64,
+        ),
+        derived: (
+            per_batch * QUEUE_TIMES as i64,
+            per_batch * RESPONSE_TIMES as i64,
+            per_batch * WAIT_TIMES as i64,
+        ),
+    };
+    let stored = run.stored_by_batch(batches.len()).await;
+    for (g, (stored, outcome)) in stored.iter().zip(outcomes).enumerate() {
+        assert!(
+            *stored == whole || *stored == Stored::default(),
+            "batch {g} ({outcome:?}) half stored {when}: {stored:?}, whole is {whole:?}"
+        );
+        match outcome {
+            Outcome::Acknowledged => {
+                assert_eq!(*stored, whole, "acknowledged batch {g} lost {when}")
+            }
+            Outcome::Refused(status) => {
+                assert_eq!(*stored, Stored::default(), "batch {g} refused ({status})")
+            }
+            Outcome::Unanswered | Outcome::NotSent => {}
+        }
+    }
+    assert_eq!(
+        run.stored_invalid().await,
+        0,
+        "invalid batches stored {when}"
+    );
+    stored.iter().map(|s| *s == whole).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_batches_survive_kill_9_whole_and_exactly_once() {
+    // Arrange: a fresh database, a tenant, a token, the service.
+    let run = Arc::new(Run::new().await);
+    let batches: Vec<Batch> = (0..ROUNDS * CLIENTS * BATCHES_PER_CLIENT)
+        .map(batch)
+        .collect();
+    let mut outcomes = vec![Outcome::NotSent; batches.len()];
+    let mut service = run.start("start").await;
+
+    // Act and assert, several times: kill -9 while batches are in flight,
+    // check what is stored, restart, check the tiles against the raw rows.
+    for round in 0..ROUNDS {
+        crash_round(&run, service, round, &mut outcomes).await;
+        run.wait_for_orphans().await;
+        let when = format!("after crash {round}");
+        check_stored(&run, &batches, &outcomes, &when).await;
+        service = run.start(&format!("restart-{round}")).await;
+        run.tiles_match_raw(&service.base, &when).await;
+    }
+    let stored_before = check_stored(&run, &batches, &outcomes, "at the end").await;
 
     // Re-posting every batch stores each missing one once and nothing twice.
+    let per_client = batches.len() / CLIENTS;
     let reposts: Vec<_> = (0..CLIENTS)
         .map(|task| {
             let (run, base) = (run.clone(), service.base.clone());
             tokio::spawn(async move {
                 let mut answers = Vec::new();
-                for g in task * BATCHES_PER_CLIENT..(task + 1) * BATCHES_PER_CLIENT {
+                for g in task * per_client..(task + 1) * per_client {
                     answers.push((g, run.post(&base, &batch(g).body).await));
                 }
                 answers
@@ -323,53 +411,20 @@ async fn acknowledged_batches_survive_kill_9_whole_and_exactly_once() {
             );
         }
     }
-    let n = batches.len() as i64;
+    let all_stored = check_stored(&run, &batches, &outcomes, "after the re-post").await;
+    assert!(
+        all_stored.iter().all(|s| *s),
+        "every batch stored after the re-post"
+    );
     let events: i64 = sqlx::query_scalar("select count(*) from events where tenant_id = $1")
         .bind(run.tenant)
         .fetch_one(&run.pool)
         .await
         .expect("count events");
-    assert_eq!(events, n * whole.0, "every event once, and nothing else");
-    let all: Vec<String> = batches.iter().flat_map(|b| b.ids.clone()).collect();
-    assert_eq!(run.stored("interaction_audits", &all).await, n * whole.1);
-    assert_eq!(run.stored("messages", &all).await, n * whole.2);
-    run.derived_times_once(n * INTERACTIONS_PER_BATCH as i64)
-        .await;
+    let expected = batches.iter().map(|b| b.ids.len() as i64).sum::<i64>();
+    assert_eq!(events, expected, "every event once, and nothing else");
     let queued = (run.tiles_match_raw(&service.base, "after the re-post")).await;
-    assert_eq!(
-        queued,
-        n * INTERACTIONS_PER_BATCH as i64,
-        "one Queued audit each"
-    );
+    let interactions = (batches.len() * INTERACTIONS_PER_BATCH) as i64;
+    assert_eq!(queued, interactions, "one Queued audit per interaction");
     service.kill().await;
-}
-
-impl Run {
-    /// Each of `interactions` has its derived times exactly once: one queue
-    /// time, two response times and two wait times.
-    async fn derived_times_once(&self, interactions: i64) {
-        let counts: (i64, i64, i64) = sqlx::query_as(
-            "select (select count(queue_seconds) from interaction_audits where tenant_id = $1), \
-             (select count(advisor_response_seconds) from messages where tenant_id = $1), \
-             (select count(originator_wait_seconds) from messages where tenant_id = $1)",
-        )
-        .bind(self.tenant)
-        .fetch_one(&self.pool)
-        .await
-        .expect("derived times");
-        let each = (
-            batches::QUEUE_TIMES as i64,
-            batches::RESPONSE_TIMES as i64,
-            batches::WAIT_TIMES as i64,
-        );
-        assert_eq!(
-            counts,
-            (
-                interactions * each.0,
-                interactions * each.1,
-                interactions * each.2
-            ),
-            "derived (queue, response, wait) times"
-        );
-    }
 }
