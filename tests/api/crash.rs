@@ -67,7 +67,7 @@ struct Stored {
 
 /// What every step needs: the database, the tenant, an HTTP client and a
 /// token with the roles Ingest and Analytics.
-pub struct Run {
+struct Run {
     url: String,
     pool: PgPool,
     tenant: Uuid,
@@ -321,7 +321,7 @@ async fn crash_round(run: &Arc<Run>, service: Service, round: usize, outcomes: &
 /// Checks what the killed service left: every acknowledged batch stored,
 /// every batch whole (its events, audits, messages and derived times) or
 /// not at all, refused batches not at all. Which batches are stored.
-async fn check_stored(run: &Run, batches: &[Batch], outcomes: &[Outcome], when: &str) -> Vec<bool> {
+async fn check_stored(run: &Run, outcomes: &[Outcome], when: &str) -> Vec<bool> {
     let per_batch = INTERACTIONS_PER_BATCH as i64;
     let whole = Stored {
         rows: (
@@ -335,7 +335,7 @@ async fn check_stored(run: &Run, batches: &[Batch], outcomes: &[Outcome], when: 
             per_batch * WAIT_TIMES as i64,
         ),
     };
-    let stored = run.stored_by_batch(batches.len()).await;
+    let stored = run.stored_by_batch(outcomes.len()).await;
     for (g, (stored, outcome)) in stored.iter().zip(outcomes).enumerate() {
         assert!(
             *stored == whole || *stored == Stored::default(),
@@ -375,11 +375,11 @@ async fn acknowledged_batches_survive_kill_9_whole_and_exactly_once() {
         crash_round(&run, service, round, &mut outcomes).await;
         run.wait_for_orphans().await;
         let when = format!("after crash {round}");
-        check_stored(&run, &batches, &outcomes, &when).await;
+        check_stored(&run, &outcomes, &when).await;
         service = run.start(&format!("restart-{round}")).await;
         run.tiles_match_raw(&service.base, &when).await;
     }
-    let stored_before = check_stored(&run, &batches, &outcomes, "at the end").await;
+    let stored_before = check_stored(&run, &outcomes, "at the end").await;
 
     // Re-posting every batch stores each missing one once and nothing twice.
     let per_client = batches.len() / CLIENTS;
@@ -411,7 +411,7 @@ async fn acknowledged_batches_survive_kill_9_whole_and_exactly_once() {
             );
         }
     }
-    let all_stored = check_stored(&run, &batches, &outcomes, "after the re-post").await;
+    let all_stored = check_stored(&run, &outcomes, "after the re-post").await;
     assert!(
         all_stored.iter().all(|s| *s),
         "every batch stored after the re-post"

@@ -21,8 +21,39 @@ pub struct Service {
 impl Service {
     /// Starts the binary on a free port against `database_url` (it applies
     /// pending migrations) and waits, generously since the machine may be
-    /// loaded, until `/readyz` answers 200. Output goes to `log`.
+    /// loaded, until `/readyz` answers 200. Output goes to `log`. Tries
+    /// again on another port if the service exits while starting (another
+    /// process may have taken the port it was given).
     pub async fn start(database_url: &str, log: PathBuf, client: &Client) -> Self {
+        for attempt in 1.. {
+            let mut service = Self::spawn(database_url, log.clone());
+            let started = Instant::now();
+            loop {
+                if let Some(status) = service.child.try_wait().expect("child status") {
+                    assert!(
+                        attempt < 3,
+                        "the service exited ({status}); {}",
+                        service.log_tail()
+                    );
+                    break;
+                }
+                let ready = client.get(format!("{}/readyz", service.base)).send().await;
+                if ready.is_ok_and(|r| r.status().is_success()) {
+                    return service;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(120),
+                    "the service was not ready in 120 s; {}",
+                    service.log_tail()
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        unreachable!("the attempts are unbounded")
+    }
+
+    /// `cx-reporting serve` on a free port, configured by environment.
+    fn spawn(database_url: &str, log: PathBuf) -> Self {
         // A new port on every start: a request to the killed service can
         // never reach its successor.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -47,26 +78,10 @@ impl Service {
             .kill_on_drop(true)
             .spawn()
             .expect("start the cx-reporting binary");
-        let mut service = Self {
+        Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
             log,
-        };
-        let started = Instant::now();
-        loop {
-            if let Some(status) = service.child.try_wait().expect("child status") {
-                panic!("the service exited ({status}); {}", service.log_tail());
-            }
-            let ready = client.get(format!("{}/readyz", service.base)).send().await;
-            if ready.is_ok_and(|r| r.status().is_success()) {
-                return service;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "the service was not ready in 120 s; {}",
-                service.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
