@@ -107,13 +107,16 @@ impl Run {
         }
     }
 
-    /// Starts the service on this run's database, logging to
-    /// `<target tmp>/<database>-<label>.log`.
-    async fn start(&self, label: &str) -> Service {
+    /// `<target tmp>/<database>-<label>.log`: the service's log.
+    fn log(&self, label: &str) -> PathBuf {
         let path = self.url.rsplit('/').next().unwrap_or("db");
         let db = path.split('?').next().unwrap_or(path);
-        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{db}-{label}.log"));
-        Service::start(&self.url, log, &self.client).await
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{db}-{label}.log"))
+    }
+
+    /// Starts the service on this run's database, logging to `log(label)`.
+    async fn start(&self, label: &str) -> Service {
+        Service::start(&self.url, self.log(label), &self.client).await
     }
 
     /// POSTs a batch: the status and body, or `None` when no answer came.
@@ -427,4 +430,9 @@ async fn acknowledged_batches_survive_kill_9_whole_and_exactly_once() {
     let interactions = (batches.len() * INTERACTIONS_PER_BATCH) as i64;
     assert_eq!(queued, interactions, "one Queued audit per interaction");
     service.kill().await;
+    // Passed: the logs are only wanted when a check fails.
+    let labels = ["start".to_owned()].into_iter();
+    for label in labels.chain((0..ROUNDS).map(|r| format!("restart-{r}"))) {
+        std::fs::remove_file(run.log(&label)).ok();
+    }
 }
