@@ -94,6 +94,17 @@ async fn fresh_database() -> String {
     name
 }
 
+/// The URL of a fresh, migrated database of its own (for a test that runs
+/// the service as a child process rather than through `TestApp`).
+pub async fn fresh_database_url() -> String {
+    let name = fresh_database().await;
+    let options: PgConnectOptions = base_url()
+        .parse::<PgConnectOptions>()
+        .expect("url")
+        .database(&name);
+    options.to_url_lossy().to_string()
+}
+
 /// Settings a test may change before the app starts.
 pub fn test_config(database_url: String) -> Config {
     Config {
@@ -218,13 +229,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
-        let name = fresh_database().await;
-        let options: PgConnectOptions = base_url()
-            .parse::<PgConnectOptions>()
-            .expect("url")
-            .database(&name);
-        let url = options.to_url_lossy().to_string();
-        let mut config = test_config(url);
+        let mut config = test_config(fresh_database_url().await);
         configure(&mut config);
         let pool = cx_reporting::state::connect(&config).await.expect("pool");
         tokio::spawn(cx_reporting::ingest::fold::run(

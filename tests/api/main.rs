@@ -4,6 +4,8 @@
 mod helpers;
 
 mod auth;
+#[cfg(unix)]
+mod crash;
 mod dst;
 mod errors;
 mod export;
