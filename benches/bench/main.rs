@@ -21,7 +21,12 @@
 //!    batch and sent in a later one) and `--duplicate-percent` twice;
 //! 4. ingests it over HTTP, `--concurrency` requests of `--batch` events in
 //!    flight, prints events per second and checks every unique event was
-//!    stored once and every duplicate recognised;
+//!    stored once and every duplicate recognised; meanwhile tiles (c) and
+//!    (d) are asked uncached, and a visibility probe posts one event every
+//!    100-250 ms into a probe tenant of its own and asks its count tile
+//!    uncached until the count includes it: p50/p99/max of acknowledgement
+//!    to visible printed, MISSED when p99 > 1 s, a failure when an event is
+//!    not visible in 10 s;
 //! 5. runs `VACUUM ANALYZE` (`ANALYZE` with `--analyze-only`), then times
 //!    the state, message and duration tiles for the big tenant through HTTP
 //!    with `Cache-Control: no-cache` and as hand-written SQL on the raw
@@ -31,8 +36,13 @@
 //!    a view export and two tile exports (rows/s, row count checked, the
 //!    service's memory growth over its RSS just before); measures cached
 //!    throughput (16 tasks, 5 s, cache hits);
-//! 6. stops the service and drops the database unless `--keep`; exits
-//!    non-zero, naming them, when any cell, value or row count differed.
+//! 6. ingests `--shuffled-events` more (default 20% of `--events`, at least
+//!    50,000; 0: none) of the same generator into fresh tenants, each
+//!    tenant's events in random order across its batches, checks all were
+//!    stored and prints their rate beside the main stream's;
+//! 7. stops the service and drops the database unless `--keep`; exits
+//!    non-zero, naming them, when any cell, value or row count differed
+//!    or a probe event stayed invisible.
 //!
 //! Run: `scripts/bench` (starts an ephemeral durable PostgreSQL when
 //! `DATABASE_URL` is unset and builds both binaries), e.g.

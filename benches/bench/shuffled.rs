@@ -162,7 +162,7 @@ pub async fn run(
     figure(format!(
         "ingest rate by order: in order + {}% late: {in_order:.0} unique events/s; shuffled: {:.0} \
          unique events/s ({total} events in {:.1} s, after the timings, with the main dataset \
-         stored)",
+         stored, no reads beside it)",
         args.late_percent,
         total as f64 / posted.secs,
         posted.secs

@@ -227,7 +227,9 @@ pub fn report(seen: Visibility) -> (Vec<String>, Vec<String>) {
     match Summary::of(&seen.delays) {
         Some(s) => {
             figure(format!(
-                "visibility under full ingest load: {} probes (one event each, every 100-250 ms,                  into a probe tenant of its own), acknowledgement to the first uncached count                  tile including it: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (answer plans: {})",
+                "visibility under full ingest load: {} probes (one event each, every 100-250 ms, \
+                 into a probe tenant of its own), acknowledgement to the first uncached count \
+                 tile including it: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (answer plans: {})",
                 s.n,
                 s.p50,
                 s.p99,
