@@ -190,8 +190,9 @@ impl Probe {
             let Some(answer) = answer else {
                 return Err(format!(
                     "visibility: probe event {acked} not in an uncached count tile {} s after \
-                     its acknowledgement (last count {last:?}, {acked} acknowledged)",
-                    GIVE_UP.as_secs()
+                     its acknowledgement (last count {}, {acked} acknowledged)",
+                    GIVE_UP.as_secs(),
+                    last.map_or("none".to_owned(), |c: u64| c.to_string())
                 ));
             };
             let answer = answer.map_err(|e| format!("visibility: the count tile failed: {e:#}"))?;
