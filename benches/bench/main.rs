@@ -419,7 +419,16 @@ async fn measure(
     if shuffled > 0 {
         println!();
         let in_order = args.events as f64 / ingested.secs;
-        shuffled::run(args, (client, base), pool, shuffled, in_order).await?;
+        // A failed shuffled ingest is a failed check: the run goes on to its
+        // summary and then exits non-zero naming it.
+        if let Err(e) = shuffled::run(args, (client, base), pool, shuffled, in_order).await {
+            figure(format!(
+                "ingest rate by order: in order + {}% late: {in_order:.0} unique events/s; \
+                 shuffled: none, its ingest failed",
+                args.late_percent
+            ));
+            failures.push(format!("shuffled ingest: {e:#}"));
+        }
     }
     if !failures.is_empty() {
         // Per check (the text before the first colon), its count and first

@@ -111,7 +111,7 @@ pub async fn ingest(
     let posted = post_all(client, &url, tokens, rx, concurrency, total).await?;
     ensure!(
         posted.inserted == total && posted.duplicates == 0 && posted.posted == total,
-        "shuffled ingest: posted {} events, the service inserted {} and counted {} duplicates, \
+        "posted {} events, the service inserted {} and counted {} duplicates, \
          not the {total} unique ones sent",
         posted.posted,
         posted.inserted,
@@ -153,7 +153,7 @@ pub async fn run(
     .await?;
     ensure!(
         stored as u64 == total,
-        "shuffled ingest: {stored} rows stored for {total} unique events"
+        "{stored} rows stored for {total} unique events"
     );
     println!(
         "shuffled ingest check: the service inserted {} and the tables hold {stored}: OK",
