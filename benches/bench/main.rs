@@ -21,7 +21,12 @@
 //!    batch and sent in a later one) and `--duplicate-percent` twice;
 //! 4. ingests it over HTTP, `--concurrency` requests of `--batch` events in
 //!    flight, prints events per second and checks every unique event was
-//!    stored once and every duplicate recognised;
+//!    stored once and every duplicate recognised; meanwhile tiles (c) and
+//!    (d) are asked uncached, and a visibility probe posts one event every
+//!    100-250 ms into a probe tenant of its own and asks its count tile
+//!    uncached until the count includes it: p50/p99/max of acknowledgement
+//!    to visible printed, MISSED when p99 > 1 s, a failure when an event is
+//!    not visible in 10 s;
 //! 5. runs `VACUUM ANALYZE` (`ANALYZE` with `--analyze-only`), then times
 //!    the state, message and duration tiles for the big tenant through HTTP
 //!    with `Cache-Control: no-cache` and as hand-written SQL on the raw
@@ -31,8 +36,13 @@
 //!    a view export and two tile exports (rows/s, row count checked, the
 //!    service's memory growth over its RSS just before); measures cached
 //!    throughput (16 tasks, 5 s, cache hits);
-//! 6. stops the service and drops the database unless `--keep`; exits
-//!    non-zero, naming them, when any cell, value or row count differed.
+//! 6. ingests `--shuffled-events` more (default 20% of `--events`, at least
+//!    50,000; 0: none) of the same generator into fresh tenants, each
+//!    tenant's events in random order across its batches, checks all were
+//!    stored and prints their rate beside the main stream's;
+//! 7. stops the service and drops the database unless `--keep`; exits
+//!    non-zero, naming them, when any cell, value or row count differed
+//!    or a probe event stayed invisible.
 //!
 //! Run: `scripts/bench` (starts an ephemeral durable PostgreSQL when
 //! `DATABASE_URL` is unset and builds both binaries), e.g.
@@ -46,7 +56,9 @@ mod ingest;
 mod live;
 mod questions;
 mod service;
+mod shuffled;
 mod timing;
+mod visibility;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -120,6 +132,12 @@ pub struct Args {
     /// Keep the bench database instead of dropping it.
     #[arg(long)]
     keep: bool,
+    /// Events of a second, shuffled ingest after the timings (each tenant's
+    /// events in random order across its batches, into fresh tenants), its
+    /// rate printed beside the main one [default: 20% of --events, at least
+    /// 50,000; 0 turns it off].
+    #[arg(long)]
+    shuffled_events: Option<u64>,
 }
 
 const JWT_SECRET: &str = "cx-bench-secret-cx-bench-secret-0123456789";
@@ -226,20 +244,26 @@ async fn bench(args: &Args, options: PgConnectOptions) -> Result<()> {
 /// Creates the tenants and mints each a token with every role.
 async fn tenants(args: &Args, pool: &PgPool) -> Result<(Vec<Uuid>, Vec<String>)> {
     let (mut ids, mut tokens) = (Vec::new(), Vec::new());
-    let exp = Utc::now().timestamp() + 10 * 365 * 86_400;
     for i in 0..args.tenants {
-        let tenant = tenants::create(pool, WEBHOOK_KEY, &format!("bench-{i}")).await?;
-        let claims = Claims {
-            sub: tenant.client_id.clone(),
-            tid: tenant.tenant_id,
-            roles: vec!["Analytics".into(), "Ingest".into()],
-            exp,
-            iat: None,
-        };
-        tokens.push(auth::mint(JWT_SECRET, &claims)?);
-        ids.push(tenant.tenant_id);
+        let (id, token) = tenant(pool, &format!("bench-{i}")).await?;
+        ids.push(id);
+        tokens.push(token);
     }
     Ok((ids, tokens))
+}
+
+/// Creates one tenant and mints it a token with every role.
+pub async fn tenant(pool: &PgPool, name: &str) -> Result<(Uuid, String)> {
+    let exp = Utc::now().timestamp() + 10 * 365 * 86_400;
+    let tenant = tenants::create(pool, WEBHOOK_KEY, name).await?;
+    let claims = Claims {
+        sub: tenant.client_id.clone(),
+        tid: tenant.tenant_id,
+        roles: vec!["Analytics".into(), "Ingest".into()],
+        exp,
+        iat: None,
+    };
+    Ok((tenant.tenant_id, auth::mint(JWT_SECRET, &claims)?))
 }
 
 async fn measure(
@@ -250,6 +274,7 @@ async fn measure(
 ) -> Result<()> {
     let base = service.base.as_str();
     let (ids, tokens) = tenants(args, pool).await?;
+    let (_, probe_token) = tenant(pool, "bench-probe").await?;
     println!(
         "dataset: {} unique events, {} tenants (the big one {}), {} days to {}, seed {}; \
          {}% sent late (held back from their batch and sent in a later one, after up to a \
@@ -271,8 +296,11 @@ async fn measure(
     let queues = TenantStream::new(args.seed, 0, 0, args.days, args.disorder()).queues;
     let probes = live::probes(base, &questions::questions(&queues), &["(c)", "(d)"])?;
     let reader = live::start(client.clone(), tokens[0].clone(), probes.clone());
+    // One event at a time into a tenant of its own, until seen uncached.
+    let prober = visibility::start(client.clone(), base, probe_token, args.days);
     let ingested = ingest::ingest(args, client, base, &tokens).await;
     let during = reader.stop().await?;
+    let visible = prober.stop().await?;
     let ingested = ingested?;
     let after = live::for_window(client, &tokens[0], &probes, Duration::from_secs(10)).await?;
     let secs = ingested.secs;
@@ -310,6 +338,8 @@ async fn measure(
         }
     }
 
+    let (mut failures, mut misses) = visibility::report(visible);
+
     let started = Instant::now();
     let maintenance = match args.analyze_only {
         true => "analyze",
@@ -321,9 +351,11 @@ async fn measure(
         started.elapsed().as_secs_f64()
     ));
     let (audits, messages, size): (i64, i64, String) = sqlx::query_as(
-        "select (select count(*) from interaction_audits), (select count(*) from messages), \
+        "select (select count(*) from interaction_audits where tenant_id = any($1)), \
+         (select count(*) from messages where tenant_id = any($1)), \
          pg_size_pretty(pg_database_size(current_database()))",
     )
+    .bind(&ids)
     .fetch_one(pool)
     .await?;
     figure(format!(
@@ -350,8 +382,6 @@ async fn measure(
         "question", "service p50", "service p95", "SQL p50", "SQL p95", "ratio", "plan", "total"
     );
     println!("{}", "-".repeat(136));
-    let mut failures = Vec::new();
-    let mut misses = Vec::new();
     for question in &questions {
         let service = (client, base, tokens[0].as_str());
         let (differences, (p50, p95)) =
@@ -385,6 +415,21 @@ async fn measure(
         calls as f64 / secs,
         hits as f64 * 100.0 / calls.max(1) as f64
     ));
+    let shuffled = (args.shuffled_events).unwrap_or_else(|| shuffled::default_count(args.events));
+    if shuffled > 0 {
+        println!();
+        let in_order = args.events as f64 / ingested.secs;
+        // A failed shuffled ingest is a failed check: the run goes on to its
+        // summary and then exits non-zero naming it.
+        if let Err(e) = shuffled::run(args, (client, base), pool, shuffled, in_order).await {
+            figure(format!(
+                "ingest rate by order: in order + {}% late: {in_order:.0} unique events/s; \
+                 shuffled: none, its ingest failed",
+                args.late_percent
+            ));
+            failures.push(format!("shuffled ingest: {e:#}"));
+        }
+    }
     if !failures.is_empty() {
         // Per check (the text before the first colon), its count and first
         // three, so that no failing check hides behind another's cells.
@@ -414,7 +459,10 @@ async fn measure(
     }
     println!("checks: every cell, derived value and export row count agreed");
     match misses.len() {
-        0 => println!("speed targets: every p95 within 3x its p50, every count tile p50 <= 5 ms"),
+        0 => println!(
+            "speed targets: every p95 within 3x its p50, every count tile p50 <= 5 ms, \
+             visibility p99 <= 1 s"
+        ),
         n => {
             println!("speed targets: {n} missed");
             for miss in &misses {
