@@ -177,7 +177,8 @@ impl ApiError {
             Self::Database(_) | Self::Internal(_) => {
                 let detail = match self.database_failure() {
                     Some(DatabaseFailure::StatementTimeout) => {
-                        "The report took longer than the statement timeout; narrow the range or filters."
+                        "The request took longer than the statement timeout; retry later, or \
+                         narrow a report's range or filters, or send smaller batches."
                     }
                     Some(DatabaseFailure::Unavailable) => {
                         "The database is unreachable or has no free connection; retry shortly."
