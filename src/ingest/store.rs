@@ -1,6 +1,6 @@
 //! Storing a validated batch in one transaction (the events, their derived
-//! times, then the rollups), so the batch is atomic, and idempotent per
-//! `(tenant, id)`.
+//! times, then the rollup deltas), so the batch is atomic, and idempotent
+//! per `(tenant, id)`.
 
 use std::collections::HashSet;
 
@@ -130,7 +130,8 @@ from ins
 /// Stores a batch atomically, with the derived times of every interaction
 /// it touches. Events whose id is already stored (or repeated earlier in the
 /// same batch) are skipped. A batch that loses a deadlock against a
-/// concurrent one (both updating the same rollup rows) is retried whole.
+/// concurrent one (both inserting the same event ids, or describing the
+/// same directory entries, in another order) is retried whole.
 pub async fn store_batch(
     pool: &PgPool,
     tenant_id: Uuid,
@@ -180,8 +181,8 @@ async fn try_store_batch(
             .fetch_one(&mut *tx)
             .await?;
     derive::recompute(&mut tx, tenant_id, &mut touched).await?;
-    // Rollups last: their rows are shared by concurrent batches of the
-    // tenant, so their locks are taken just before the commit.
+    // The rollup deltas: appended, never updated, so concurrent batches
+    // share no rollup row (the fold adds them to the rollups later).
     let counted: HashSet<&str> = counted.iter().map(String::as_str).collect();
     rollups::apply(&mut tx, tenant_id, events, &counted).await?;
     tx.commit().await?;
