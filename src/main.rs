@@ -113,11 +113,14 @@ async fn serve() -> anyhow::Result<()> {
     let pool = state::connect(&config).await?;
     MIGRATOR.run(&pool).await.context("applying migrations")?;
     let bind = config.bind;
+    let fold_interval = config.fold_interval;
+    let state = AppState::new(pool.clone(), config);
     tokio::spawn(cx_reporting::ingest::fold::run(
-        pool.clone(),
-        config.fold_interval,
+        pool,
+        fold_interval,
+        state.fold_behind.clone(),
     ));
-    let app = cx_reporting::app(AppState::new(pool, config));
+    let app = cx_reporting::app(state);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;

@@ -1,5 +1,6 @@
 //! The application state shared by every handler.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -19,6 +20,9 @@ pub struct AppState {
     pub cache: ResponseCache,
     pub rate_limits: RateLimits,
     pub metrics: Metrics,
+    /// Set by this process's fold worker while the rollup deltas are
+    /// behind ([`crate::ingest::fold::run`]); ingest then waits a little.
+    pub fold_behind: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -27,6 +31,7 @@ impl AppState {
             cache: ResponseCache::new(config.cache_ttl, config.cache_max_bytes),
             rate_limits: RateLimits::new(&config),
             metrics: Metrics::default(),
+            fold_behind: Arc::new(AtomicBool::new(false)),
             config: Arc::new(config),
             pool,
         }

@@ -9,7 +9,8 @@
 //! several replicas can run the worker. A delta committed while a fold runs
 //! is not visible to it and waits for the next one.
 
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -31,6 +32,9 @@ const VACUUM_EVERY: Duration = Duration::from_secs(2);
 pub struct Folded {
     /// Delta rows folded (both delta tables).
     pub deltas: u64,
+    /// Whether a table had more than [`FOLD_LIMIT`] rows to fold: the
+    /// deltas are behind.
+    pub full: bool,
     /// Whether another process held the fold lock (nothing was done).
     pub skipped: bool,
 }
@@ -65,7 +69,8 @@ static FOLD_COUNTS: LazyLock<String> = LazyLock::new(|| {
         .map(|c| format!("sum(m.{c}::integer)::bigint"))
         .collect();
     format!(
-        "with moved as (delete from count_rollup_deltas returning *), folded as (
+        "with moved as (delete from count_rollup_deltas where ctid = any(array(
+    select ctid from count_rollup_deltas limit $1)) returning *), folded as (
 insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, {columns})
 select m.tenant_id, m.source, q.queue_id, m.k1, g.grain, g.bucket, m.k2, {sums}
 from moved m {QUEUES} {GRAINS}
@@ -91,7 +96,8 @@ static FOLD_DURATIONS: LazyLock<String> = LazyLock::new(|| {
         .map(|i| format!("coalesce(sum(s.n::integer) filter (where s.bin = {i}), 0)::integer"))
         .collect();
     format!(
-        "with moved as (delete from duration_value_deltas returning *), spread as (
+        "with moved as (delete from duration_value_deltas where ctid = any(array(
+    select ctid from duration_value_deltas limit $1)) returning *), spread as (
 select m.tenant_id, m.metric, q.queue_id, m.bin, m.bucket, m.value_us, m.n
 from moved m {QUEUES} where q.queue_id is not null
 ), rollups as (
@@ -109,7 +115,9 @@ on conflict (tenant_id, metric, queue_id, bin, bucket, value_us) do update set
     n = duration_values.n + excluded.n
 returning tenant_id, metric, queue_id, bin, bucket, value_us, n
 )
-select (select count(*) from moved), f.* from folded f",
+select (select count(*) from moved), f.tenant_id, f.metric, f.queue_id, f.bin, f.bucket,
+    f.value_us, f.n
+from (select 1) as one left join folded f on true",
         columns = columns.join(", "),
         bins = bins.join(", "),
         grains = GRAINS.replace("m.bucket", "s.bucket"),
@@ -125,11 +133,33 @@ where d.tenant_id = u.tenant_id and d.metric = u.metric and d.queue_id = u.queue
   and d.bin = u.bin and d.bucket = u.bucket and d.value_us = u.value_us and d.n = 0
 "#;
 
-type ValueRow = (i64, Uuid, i16, Uuid, i16, DateTime<Utc>, i64, i64);
+/// The delta rows moved, then a value row written (none when no row was).
+type ValueRow = (
+    i64,
+    Option<Uuid>,
+    Option<i16>,
+    Option<Uuid>,
+    Option<i16>,
+    Option<DateTime<Utc>>,
+    Option<i64>,
+    Option<i64>,
+);
 
-/// Folds every delta committed so far, in one transaction; does nothing
-/// when another process is folding.
+/// At most this many rows of each delta table are folded by one
+/// transaction, so a fold's time stays bounded however far behind it is
+/// (an unbounded fold of a backlog ran past the statement timeout at 20M
+/// events, was rolled back, and so never caught up); the worker folds
+/// again at once while a fold comes back full.
+pub const FOLD_LIMIT: i64 = 50_000;
+
+/// Folds up to [`FOLD_LIMIT`] rows of each delta table, in one
+/// transaction; does nothing when another process is folding.
 pub async fn fold_once(pool: &PgPool) -> sqlx::Result<Folded> {
+    fold_at_most(pool, FOLD_LIMIT).await
+}
+
+/// [`fold_once`] with another bound (tests fold a row at a time).
+pub async fn fold_at_most(pool: &PgPool, limit: i64) -> sqlx::Result<Folded> {
     let mut tx = pool.begin().await?;
     let locked: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1)")
         .bind(FOLD_LOCK)
@@ -138,49 +168,74 @@ pub async fn fold_once(pool: &PgPool) -> sqlx::Result<Folded> {
     if !locked {
         return Ok(Folded {
             deltas: 0,
+            full: false,
             skipped: true,
         });
     }
-    let mut deltas: i64 = sqlx::query_scalar(FOLD_COUNTS.as_str())
+    // A bounded fold may take longer than a request's statement timeout.
+    sqlx::query("set local statement_timeout = '600s'")
+        .execute(&mut *tx)
+        .await?;
+    let counts: i64 = sqlx::query_scalar(FOLD_COUNTS.as_str())
+        .bind(limit)
         .fetch_one(&mut *tx)
         .await?;
     let values: Vec<ValueRow> = sqlx::query_as(FOLD_DURATIONS.as_str())
+        .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-    deltas += values.first().map_or(0, |row| row.0);
-    let empty: Vec<&ValueRow> = values.iter().filter(|row| row.7 == 0).collect();
+    let durations = values.first().map_or(0, |row| row.0);
+    let empty: Vec<(Uuid, i16, Uuid, i16, DateTime<Utc>, i64)> = values
+        .iter()
+        .filter_map(|row| match *row {
+            (_, Some(t), Some(m), Some(q), Some(b), Some(h), Some(v), Some(0)) => {
+                Some((t, m, q, b, h, v))
+            }
+            _ => None,
+        })
+        .collect();
     if !empty.is_empty() {
         sqlx::query(DELETE_EMPTY_VALUES)
+            .bind(empty.iter().map(|r| r.0).collect::<Vec<_>>())
             .bind(empty.iter().map(|r| r.1).collect::<Vec<_>>())
             .bind(empty.iter().map(|r| r.2).collect::<Vec<_>>())
             .bind(empty.iter().map(|r| r.3).collect::<Vec<_>>())
             .bind(empty.iter().map(|r| r.4).collect::<Vec<_>>())
             .bind(empty.iter().map(|r| r.5).collect::<Vec<_>>())
-            .bind(empty.iter().map(|r| r.6).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?;
     }
     tx.commit().await?;
     Ok(Folded {
-        deltas: deltas as u64,
+        deltas: (counts + durations) as u64,
+        full: counts >= limit || durations >= limit,
         skipped: false,
     })
 }
 
-/// Folds every `every` for as long as the service runs, and vacuums the
-/// delta tables after folds (at most every [`VACUUM_EVERY`]), so readers
-/// never scan a long trail of deleted deltas. Errors are logged and the
-/// next fold tries again: nothing is lost, the deltas stay until folded.
-pub async fn run(pool: PgPool, every: Duration) {
+/// Folds every `every` for as long as the service runs, at once again
+/// while a fold comes back full, and vacuums the delta tables after folds
+/// (at most every [`VACUUM_EVERY`]), so readers never scan a long trail of
+/// deleted deltas. `behind` is set while the folds are behind: ingest in
+/// this process then waits a little before each batch (back pressure, so
+/// the deltas cannot outgrow the fold). Errors are logged and the next
+/// fold tries again: nothing is lost, the deltas stay until folded.
+pub async fn run(pool: PgPool, every: Duration, behind: Arc<AtomicBool>) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_vacuum = Instant::now();
     let mut unvacuumed: u64 = 0;
     loop {
-        ticker.tick().await;
+        if !behind.load(Ordering::Relaxed) {
+            ticker.tick().await;
+        }
         match fold_once(&pool).await {
-            Ok(folded) => unvacuumed += folded.deltas,
+            Ok(folded) => {
+                unvacuumed += folded.deltas;
+                behind.store(folded.full, Ordering::Relaxed);
+            }
             Err(error) => {
+                behind.store(false, Ordering::Relaxed);
                 tracing::warn!(%error, "folding the rollup deltas failed; the next fold retries");
                 continue;
             }

@@ -138,6 +138,10 @@ fn parse_batch(headers: &HeaderMap, bytes: &[u8]) -> Result<Vec<Value>> {
 /// event is invalid the answer is 422 with one entry per bad event (`field`
 /// is `[index].path`) and nothing is stored. Otherwise the batch is stored
 /// atomically; an id already stored is a no-op counted in `duplicates`.
+/// A stored event counts in every uncached answer as soon as the batch is
+/// acknowledged, and survives a crash of the service from then on. Fields
+/// an event kind does not define are accepted and ignored (senders add
+/// fields over time; a missing or misspelled required field is still 422).
 /// Authenticate with a bearer token holding `Ingest`, or sign the raw body
 /// (`X-Tenant-Id` + `X-Signature-256: sha256=<hex HMAC-SHA256>`).
 #[utoipa::path(
@@ -189,6 +193,14 @@ pub async fn ingest(
             ),
             errors,
         });
+    }
+    // Back pressure: while the fold is behind, each batch waits up to a
+    // second for it, so the deltas (which every reader adds) stay small.
+    for _ in 0..50 {
+        if !state.fold_behind.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let stored = store::store_batch(&state.pool, principal.tenant_id, &valid).await?;
     if stored.inserted > 0 {

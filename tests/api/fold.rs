@@ -140,3 +140,48 @@ async fn answers_are_exact_before_and_after_a_fold_and_a_fold_leaves_no_delta() 
     // A fold with nothing to fold moves nothing.
     assert_eq!(app.fold().await, 0);
 }
+
+#[tokio::test]
+async fn a_bounded_fold_moves_part_of_the_backlog_and_answers_stay_exact() {
+    let app = TestApp::spawn_with(|c| c.fold_interval = Duration::from_secs(3600)).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let at = |t: &str| format!("2026-01-01T{t}Z");
+    app.ingest(&json!([
+        audit_with(
+            "a1",
+            "i1",
+            &at("10:00:00"),
+            Some("Created"),
+            "Queued",
+            json!({"queueId": Q1})
+        ),
+        audit_with(
+            "a2",
+            "i1",
+            &at("10:05:00"),
+            Some("Queued"),
+            "Assigned",
+            json!({"queueId": Q1})
+        ),
+    ]))
+    .await;
+    assert_eq!(deltas(&app.pool, app.tenant.id).await, [2, 1]);
+    // One row of each table per fold: the first is full (behind), answers
+    // read the folded row and the waiting ones alike.
+    let first = cx_reporting::ingest::fold::fold_at_most(&app.pool, 1)
+        .await
+        .expect("fold");
+    assert_eq!((first.deltas, first.full, first.skipped), (2, true, false));
+    assert_eq!(deltas(&app.pool, app.tenant.id).await, [1, 0]);
+    assert_eq!(answers(&app).await, queue_time(300.0, 1));
+    let second = cx_reporting::ingest::fold::fold_at_most(&app.pool, 1)
+        .await
+        .expect("fold");
+    assert_eq!((second.deltas, second.full), (1, true));
+    assert_eq!(deltas(&app.pool, app.tenant.id).await, [0, 0]);
+    assert_eq!(answers(&app).await, queue_time(300.0, 1));
+    let third = cx_reporting::ingest::fold::fold_at_most(&app.pool, 1)
+        .await
+        .expect("fold");
+    assert_eq!((third.deltas, third.full), (0, false));
+}

@@ -232,11 +232,13 @@ impl TestApp {
         let mut config = test_config(fresh_database_url().await);
         configure(&mut config);
         let pool = cx_reporting::state::connect(&config).await.expect("pool");
+        let fold_interval = config.fold_interval;
+        let state = AppState::new(pool.clone(), config);
         tokio::spawn(cx_reporting::ingest::fold::run(
             pool.clone(),
-            config.fold_interval,
+            fold_interval,
+            state.fold_behind.clone(),
         ));
-        let state = AppState::new(pool.clone(), config);
         let router = cx_reporting::app(state.clone());
         let mut app = Self {
             router,
