@@ -26,7 +26,9 @@ use super::buckets::HOUR;
 use super::plan::{average_seconds, inconsistent, millis, DurationStats, MetricValue};
 use super::raw::{bucket_count, bucket_index, push_any};
 use super::request::{Grouping, Params, ReportQuery};
-use super::rollup::{names_nil_queue, push_bucket_index, push_segments, segments};
+use super::rollup::{
+    names_nil_queue, push_bucket_index, push_queue_filter, push_segments, queue_column, segments,
+};
 use super::tiles::{Dimension, Family};
 use crate::domain::ResponseTimeKind;
 use crate::error::Result;
@@ -183,7 +185,6 @@ pub async fn fetch(
     // (migration 0009): one row per value change and UTC hour, under the
     // value's own queue (so every queue's rows count for all queues),
     // turned into the rollups' columns. Their sums are the exact cells.
-    let all_queues = queues == [Uuid::nil()];
     qb.push(" cross join lateral ((select r.queue_id, r.bucket, r.n, r.sum_us");
     for i in 0..BINS {
         qb.push(format_args!(", r.b{i}"));
@@ -196,13 +197,10 @@ pub async fn fetch(
     .push(" and r.metric = ")
     .push_bind(metric);
     push_any(&mut qb, "r.queue_id", queues.clone(), "uuid");
-    qb.push(" offset 0) union all (select ");
-    qb.push(if all_queues {
-        "'00000000-0000-0000-0000-000000000000'::uuid"
-    } else {
-        "d.queue_id"
-    });
-    qb.push(", d.bucket, d.n, d.n * d.value_us");
+    qb.push(format_args!(
+        " offset 0) union all (select {}, d.bucket, d.n, d.n * d.value_us",
+        queue_column(&queues, "d")
+    ));
     for i in 0..BINS {
         qb.push(format_args!(", case when d.bin = {i} then d.n else 0 end"));
     }
@@ -213,9 +211,7 @@ pub async fn fetch(
     .push_bind(tenant_id)
     .push(" and d.metric = ")
     .push_bind(metric);
-    if !all_queues {
-        push_any(&mut qb, "d.queue_id", queues.clone(), "uuid");
-    }
+    push_queue_filter(&mut qb, &queues, "d");
     qb.push(" offset 0)) r group by 1, 2");
     let rows = qb.build().fetch_all(&mut *tx).await?;
 

@@ -156,6 +156,29 @@ pub(crate) fn push_segments(qb: &mut QueryBuilder<'_, Postgres>, segments: &[Seg
         .push("::timestamptz[]) as seg(grain, s, e)");
 }
 
+/// Whether `queues` asks for all queues (the nil UUID alone).
+fn all_queues(queues: &[Uuid]) -> bool {
+    queues == [Uuid::nil()]
+}
+
+/// The queue a row read from raw rows or rollup deltas (which sit under the
+/// event's own queue) answers for: its own, or the nil UUID when all queues
+/// are asked, so every row counts there.
+pub(crate) fn queue_column(queues: &[Uuid], alias: &str) -> String {
+    if all_queues(queues) {
+        "'00000000-0000-0000-0000-000000000000'::uuid".to_owned()
+    } else {
+        format!("{alias}.queue_id")
+    }
+}
+
+/// The queue condition of such rows: none when all queues are asked.
+pub(crate) fn push_queue_filter(qb: &mut QueryBuilder<'_, Postgres>, queues: &[Uuid], alias: &str) {
+    if !all_queues(queues) {
+        push_any(qb, &format!("{alias}.queue_id"), queues.to_vec(), "uuid");
+    }
+}
+
 /// Rows of (group key, bucket index, value), as the raw path yields them.
 pub async fn fetch(
     pool: &PgPool,
@@ -215,15 +238,6 @@ pub async fn fetch(
     let columns: Vec<String> = (1..=Channel::ALL.len())
         .map(|i| format!("r.c{i}"))
         .collect();
-    let all_queues = queues == [Uuid::nil()];
-    // The queue a row answers for: the nil UUID when all queues are asked.
-    let queue_of = |alias: &str| {
-        if all_queues {
-            "'00000000-0000-0000-0000-000000000000'::uuid".to_owned()
-        } else {
-            format!("{alias}.queue_id")
-        }
-    };
     qb.push(" cross join lateral ((select r.queue_id, r.bucket, ")
         .push(columns.join(", "))
         .push(format_args!(
@@ -238,7 +252,7 @@ pub async fn fetch(
     // queue's rows count for all queues.
     qb.push(format_args!(
         " offset 0) union all (select {}, d.bucket",
-        queue_of("d")
+        queue_column(&queues, "d")
     ));
     for i in 1..=Channel::ALL.len() {
         qb.push(format_args!(", d.c{i}"));
@@ -249,12 +263,10 @@ pub async fn fetch(
     ))
     .push_bind(tenant_id);
     push_key_conditions(&mut qb, keys, "d.k1", "d.k2");
-    if !all_queues {
-        push_any(&mut qb, "d.queue_id", queues.clone(), "uuid");
-    }
+    push_queue_filter(&mut qb, &queues, "d");
     qb.push(format_args!(
         " offset 0) union all (select {}, s.occurred_at",
-        queue_of("s")
+        queue_column(&queues, "s")
     ));
     for channel in Channel::ALL {
         qb.push(format_args!(
@@ -272,9 +284,7 @@ pub async fn fetch(
         CountKeys::State { .. } => ("s.new_state", "s.old_state"),
     };
     push_key_conditions(&mut qb, keys, k1, k2);
-    if !all_queues {
-        push_any(&mut qb, "s.queue_id", queues, "uuid");
-    }
+    push_queue_filter(&mut qb, &queues, "s");
     qb.push(" offset 0)) r group by 1, 2");
     let rows = qb.build().fetch_all(pool).await?;
 

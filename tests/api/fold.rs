@@ -73,12 +73,12 @@ fn queue_time(seconds: f64, queued: i64) -> Vec<Value> {
     ]
 }
 
-#[tokio::test]
-async fn answers_are_exact_before_and_after_a_fold_and_a_fold_leaves_no_delta() {
-    // Only the folds this test asks for (the worker's first tick is at once).
+/// An app that folds only when asked (the worker's first tick is at once),
+/// holding, unfolded, interaction i1 queued at 10:00 and assigned at 10:05
+/// in Q1 (300 s in queue).
+async fn queued_then_assigned_unfolded() -> TestApp {
     let app = TestApp::spawn_with(|c| c.fold_interval = Duration::from_secs(3600)).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let at = |t: &str| format!("2026-01-01T{t}Z");
     app.ingest(&json!([
         audit_with(
             "a1",
@@ -98,6 +98,17 @@ async fn answers_are_exact_before_and_after_a_fold_and_a_fold_leaves_no_delta() 
         ),
     ]))
     .await;
+    app
+}
+
+/// An instant on 2026-01-01 (UTC).
+fn at(time: &str) -> String {
+    format!("2026-01-01T{time}Z")
+}
+
+#[tokio::test]
+async fn answers_are_exact_before_and_after_a_fold_and_a_fold_leaves_no_delta() {
+    let app = queued_then_assigned_unfolded().await;
 
     // Unfolded: every change is a delta, and the answers already hold it.
     // Two audits of queue Q1: one count delta each (hour, states); one
@@ -143,28 +154,7 @@ async fn answers_are_exact_before_and_after_a_fold_and_a_fold_leaves_no_delta() 
 
 #[tokio::test]
 async fn a_bounded_fold_moves_part_of_the_backlog_and_answers_stay_exact() {
-    let app = TestApp::spawn_with(|c| c.fold_interval = Duration::from_secs(3600)).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let at = |t: &str| format!("2026-01-01T{t}Z");
-    app.ingest(&json!([
-        audit_with(
-            "a1",
-            "i1",
-            &at("10:00:00"),
-            Some("Created"),
-            "Queued",
-            json!({"queueId": Q1})
-        ),
-        audit_with(
-            "a2",
-            "i1",
-            &at("10:05:00"),
-            Some("Queued"),
-            "Assigned",
-            json!({"queueId": Q1})
-        ),
-    ]))
-    .await;
+    let app = queued_then_assigned_unfolded().await;
     assert_eq!(deltas(&app.pool, app.tenant.id).await, [2, 1]);
     // One row of each table per fold: the first is full (behind), answers
     // read the folded row and the waiting ones alike.
