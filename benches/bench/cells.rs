@@ -37,12 +37,24 @@ impl fmt::Display for Place {
     }
 }
 
-/// A cell's statistics: the count, and for durations the rest in seconds.
+/// A cell's statistics: the count, and for durations the rest in seconds;
+/// for a metric of named fields, their values (and no count).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Stats {
     pub count: i64,
     /// average, min, max, p50, p90 (durations only).
     pub seconds: [Option<f64>; 5],
+    /// The named fields, in the metric's order ([`Metric::Fields`] only);
+    /// 0 and null are one empty value, as a zero-filled cell holds either.
+    pub fields: Vec<Option<f64>>,
+}
+
+impl Stats {
+    fn is_empty(&self) -> bool {
+        self.count == 0
+            && self.seconds.iter().all(Option::is_none)
+            && self.fields.iter().all(|f| f.unwrap_or(0.0) == 0.0)
+    }
 }
 
 const SECONDS: [&str; 5] = ["average", "min", "max", "p50", "p90"];
@@ -52,9 +64,11 @@ const SECONDS: [&str; 5] = ["average", "min", "max", "p50", "p90"];
 pub struct Cells(BTreeMap<Place, Stats>);
 
 impl Cells {
-    /// The sum of the counts.
+    /// The sum of the counts (of the first field, for named fields).
     pub fn total(&self) -> i64 {
-        self.0.values().map(|s| s.count).sum()
+        (self.0.values())
+            .map(|s| s.count + s.fields.first().copied().flatten().unwrap_or(0.0) as i64)
+            .sum()
     }
 
     /// The cells of a service answer of the question's shape (API.md §4:
@@ -117,10 +131,15 @@ impl Cells {
                 true => Some(row.try_get::<DateTime<Utc>, _>(next())?),
                 false => None,
             };
-            let mut stats = Stats {
-                count: row.try_get(next())?,
-                ..Stats::default()
-            };
+            let mut stats = Stats::default();
+            match question.metric {
+                Metric::Fields(names) => {
+                    for _ in names {
+                        stats.fields.push(row.try_get(next())?);
+                    }
+                }
+                Metric::Count | Metric::Duration => stats.count = row.try_get(next())?,
+            }
             if question.metric == Metric::Duration {
                 for value in &mut stats.seconds {
                     *value = row.try_get(next())?;
@@ -146,7 +165,7 @@ impl Cells {
         let empty = Stats::default();
         let mut out = Vec::new();
         for (place, expected) in &sql.0 {
-            if !self.0.contains_key(place) && *expected != empty {
+            if !self.0.contains_key(place) && !expected.is_empty() {
                 out.push(format!(
                     "{place}: the service has no such cell; SQL {expected:?}"
                 ));
@@ -168,12 +187,34 @@ impl Cells {
                     ));
                 }
             }
+            for (k, value) in got.fields.iter().enumerate() {
+                let wanted = expected.fields.get(k).copied().flatten();
+                let zero_or_null = |v: Option<f64>| v.unwrap_or(0.0) == 0.0;
+                if !(same_seconds(*value, wanted) || zero_or_null(*value) && zero_or_null(wanted)) {
+                    out.push(format!("{place}: field {k} {value:?} but SQL {wanted:?}"));
+                }
+            }
         }
         out
     }
 }
 
 fn stats_from_json(metric: Metric, cell: &Value) -> Result<Stats> {
+    let number = |name: &str| -> Result<Option<f64>> {
+        match &cell[name] {
+            Value::Null => Ok(None),
+            v => Ok(Some(
+                v.as_f64()
+                    .with_context(|| format!("`{name}` is not a number"))?,
+            )),
+        }
+    };
+    if let Metric::Fields(names) = metric {
+        return Ok(Stats {
+            fields: names.iter().map(|n| number(n)).collect::<Result<_>>()?,
+            ..Stats::default()
+        });
+    }
     let mut stats = Stats {
         count: cell["count"]
             .as_i64()
@@ -182,13 +223,7 @@ fn stats_from_json(metric: Metric, cell: &Value) -> Result<Stats> {
     };
     if metric == Metric::Duration {
         for (value, name) in stats.seconds.iter_mut().zip(SECONDS) {
-            *value = match &cell[name] {
-                Value::Null => None,
-                v => Some(
-                    v.as_f64()
-                        .with_context(|| format!("`{name}` is not a number"))?,
-                ),
-            };
+            *value = number(name)?;
         }
     }
     Ok(stats)
@@ -257,7 +292,14 @@ mod tests {
         };
         let seconds = [Some(10.0), Some(1.0), Some(30.0), Some(8.0), Some(p90)];
         cells
-            .insert(place, Stats { count, seconds })
+            .insert(
+                place,
+                Stats {
+                    count,
+                    seconds,
+                    fields: Vec::new(),
+                },
+            )
             .expect("one cell");
         cells
     }
@@ -318,6 +360,46 @@ mod tests {
         assert_eq!(
             found,
             ["group q2, bucket 2026-10-29T23:00:00Z: max Some(3.0) but SQL None"]
+        );
+    }
+
+    #[test]
+    fn named_fields_compare_by_name_and_treat_zero_as_empty() {
+        const FIELDS: &[&str] = &["contacts", "seconds", "cph"];
+        let from = crate::dataset::dataset_end() - chrono::Duration::days(1);
+        let q = question(
+            "t",
+            "presence/cph/count/by-users",
+            Value::Null,
+            "",
+            List::None,
+            from,
+            Metric::Fields(FIELDS),
+        );
+        let answer = json!({"average": 2.0, "groups": [
+            {"key": "u1", "contacts": 1, "seconds": 1800, "cph": 2.0},
+            {"key": "u2", "contacts": 0, "seconds": 0, "cph": null},
+        ]});
+        let got = Cells::from_json(&q, &answer).expect("the answer's shape");
+        let sql = |cph: f64| {
+            let mut cells = Cells::default();
+            let place = Place {
+                group: "u1".into(),
+                bucket: None,
+            };
+            let fields = vec![Some(1.0), Some(1800.0), Some(cph)];
+            let stats = Stats {
+                fields,
+                ..Stats::default()
+            };
+            cells.insert(place, stats).expect("one cell");
+            cells
+        };
+        assert_eq!(got.differences(&sql(2.0)), Vec::<String>::new());
+        assert_eq!(got.total(), 1);
+        assert_eq!(
+            got.differences(&sql(3.0)),
+            ["group u1: field 2 Some(2.0) but SQL Some(3.0)"]
         );
     }
 }

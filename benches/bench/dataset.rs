@@ -62,8 +62,8 @@ pub struct TenantStream {
     rng: StdRng,
     channels: WeightedIndex<u32>,
     pub queues: Vec<Uuid>,
-    users: Vec<Uuid>,
-    accounts: Vec<Uuid>,
+    pub users: Vec<Uuid>,
+    pub accounts: Vec<Uuid>,
     data_type: Uuid,
     options: Vec<Uuid>,
     /// Unique events still to take from `pending`.
@@ -182,7 +182,11 @@ impl TenantStream {
         out
     }
 
-    /// Queues the events of the next interaction, in time order.
+    /// Queues the events of the next interaction, in time order: its state
+    /// audits and messages; for Voice and WebChat a conversation (started,
+    /// the IVR for Voice, the operator's connection, ended: every live
+    /// class occurs); the advisor's unit of work at the close; and now and
+    /// then a presence change of that advisor.
     fn interaction(&mut self) {
         let n = self.next_interaction;
         self.next_interaction += 1;
@@ -263,6 +267,88 @@ impl TenantStream {
                     "automated": automated, "channel": channel,
                     "queueId": queue, "accountId": account,
                     "userId": (!inbound && !automated).then_some(agent),
+                }),
+            ));
+        }
+        let assigned = audits[3].0;
+        let closed = audits[4].0;
+        let conversation = matches!(channel, "Voice" | "WebChat").then(|| format!("conv-{n}"));
+        if let Some(conversation) = &conversation {
+            for event in &mut events {
+                if event.1["type"] == "message.created" && channel == "WebChat" {
+                    event.1["conversationId"] = json!(conversation);
+                }
+            }
+            let started = audits[1].0;
+            let mut conv = |k: usize, offset: i64, kind: &str, more: Value| {
+                let mut event = json!({
+                    "id": format!("c{n}-{k}"), "type": format!("conversation.{kind}"),
+                    "occurredAt": at(offset), "conversationId": conversation,
+                });
+                if let (Some(e), Value::Object(more)) = (event.as_object_mut(), more) {
+                    e.extend(more);
+                }
+                events.push((offset, event));
+            };
+            let direction = (channel == "Voice").then(|| {
+                if rng.gen_bool(0.85) {
+                    "Inbound"
+                } else {
+                    "Outbound"
+                }
+            });
+            conv(
+                0,
+                started,
+                "started",
+                json!({"interactionId": interaction, "channel": channel, "accountId": account,
+                       "queueId": queue, "data": data, "direction": direction}),
+            );
+            let mut end = closed;
+            let mut connected = rng.gen_bool(0.85);
+            if channel == "Voice" {
+                conv(1, started, "ivr_entered", json!({}));
+                let exit = started + rng.gen_range(20..300).min(assigned - started);
+                if rng.gen_bool(0.9) {
+                    conv(2, exit, "ivr_exited", json!({}));
+                } else {
+                    (end, connected) = (exit, false);
+                }
+            }
+            if connected {
+                conv(3, assigned, "operator_connected", json!({"userId": agent}));
+            }
+            let ended_by = ["EndUser", "Agent", "Bot", "System"][rng.gen_range(0..4)];
+            conv(4, end, "ended", json!({"endedBy": ended_by}));
+        }
+        // The advisor's unit of work, closed with the interaction; one in
+        // ten with no action at all.
+        let outbound = messages.iter().filter(|m| !m.1 && !m.2).count();
+        let idle = rng.gen_bool(0.1);
+        let user_state = [
+            "Online", "Online", "Online", "Online", "Busy", "Away", "Offline",
+        ][rng.gen_range(0..7)];
+        events.push((
+            closed,
+            json!({
+                "id": format!("u{n}-0"), "type": "unit_of_work.completed",
+                "occurredAt": at(closed), "interactionId": interaction, "userId": agent,
+                "assignedAt": at(assigned), "userState": user_state,
+                "actions": {"closed": u8::from(!idle), "messages": if idle { 0 } else { outbound },
+                            "dataChanges": u8::from(!idle && rng.gen_bool(0.3)),
+                            "notes": if idle { 0 } else { rng.gen_range(0..3) }},
+                "channel": channel, "queueId": queue, "data": data,
+            }),
+        ));
+        // The advisor's presence changes now and then during the work.
+        if rng.gen_bool(0.3) {
+            let offset = rng.gen_range(0..=t);
+            let state = ["Online", "Online", "Away", "Busy", "Offline"][rng.gen_range(0..5)];
+            events.push((
+                offset,
+                json!({
+                    "id": format!("p{n}-0"), "type": "presence.changed",
+                    "occurredAt": at(offset), "userId": agent, "state": state,
                 }),
             ));
         }
@@ -376,6 +462,52 @@ mod tests {
             late > 0 && count <= late && count * 10 >= late * 9,
             "{count} of {late}"
         );
+    }
+
+    #[test]
+    fn every_family_occurs_and_every_event_is_valid() {
+        let mut stream = TenantStream::new(
+            7,
+            1,
+            5_000,
+            30,
+            Disorder {
+                late: 0.0,
+                duplicate: 0.0,
+            },
+        );
+        let mut kinds: HashMap<String, usize> = HashMap::new();
+        loop {
+            let batch = stream.batch(1_000);
+            if batch.is_empty() {
+                break;
+            }
+            for (i, event) in batch.iter().enumerate() {
+                if let Err(e) = cx_reporting::ingest::events::validate(i, event) {
+                    panic!("{event} is invalid: {e:?}");
+                }
+                let kind = event["type"].as_str().expect("a type").to_owned();
+                *kinds.entry(kind).or_default() += 1;
+            }
+        }
+        for kind in [
+            "interaction.state_changed",
+            "message.created",
+            "conversation.started",
+            "conversation.ivr_entered",
+            "conversation.ivr_exited",
+            "conversation.operator_connected",
+            "conversation.ended",
+            "unit_of_work.completed",
+            "presence.changed",
+        ] {
+            assert!(
+                kinds.get(kind).copied().unwrap_or(0) > 10,
+                "{kind}: {kinds:?}"
+            );
+        }
+        let per_interaction = 5_000.0 / kinds["unit_of_work.completed"] as f64;
+        assert!((7.0..11.0).contains(&per_interaction), "{per_interaction}");
     }
 
     #[test]

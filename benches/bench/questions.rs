@@ -12,6 +12,8 @@ pub enum List {
     None,
     Channels(Vec<String>),
     Queues(Vec<Uuid>),
+    Users(Vec<Uuid>),
+    Accounts(Vec<Uuid>),
 }
 
 /// What each cell of an answer holds.
@@ -21,6 +23,8 @@ pub enum Metric {
     Count,
     /// `{"count","average","min","max","p50","p90"}` in seconds.
     Duration,
+    /// Named numeric fields (SQL: each as float8, in this order).
+    Fields(&'static [&'static str]),
 }
 
 /// A report asked of the service, and the same question as SQL.
@@ -28,7 +32,8 @@ pub enum Metric {
 /// The SQL binds `$1` tenant, `$2` from, `$3` to, `$4` the list, and its
 /// rows are cells: the group key as text when `grouped`, the bucket's start
 /// (timestamptz) when `bucketed`, then the statistics: the count (bigint),
-/// and for durations the average, min, max, p50 and p90 (float8).
+/// and for durations the average, min, max, p50 and p90 (float8); for
+/// named fields, each field (float8).
 pub struct Question {
     pub name: &'static str,
     pub path: String,
@@ -263,4 +268,163 @@ pub fn art_values() -> String {
          from computed c join messages s on s.tenant_id = $1 and s.event_id = c.event_id \
          where c.occurred_at >= $2 and c.occurred_at < $3 order by c.event_id"
     )
+}
+
+/// The Berlin days of the range, and each user's time Online in each of
+/// them from the raw presence changes: the state carried in from before
+/// `$2` (the user's latest change before it), each state lasting until
+/// the user's next change (ties by event id) or `$3`, clipped to each day.
+const ONLINE_BY_DAY: &str = r#"
+with days as (
+    select g.d::date::timestamp at time zone 'Europe/Berlin' as start,
+        (g.d::date + 1)::timestamp at time zone 'Europe/Berlin' as stop
+    from generate_series(($2 at time zone 'Europe/Berlin')::date,
+        (($3 - interval '1 microsecond') at time zone 'Europe/Berlin')::date, interval '1 day') as g(d)
+), changes as (
+    select p.user_id, p.state, p.occurred_at, p.event_id from presence_changes p
+    where p.tenant_id = $1 and p.user_id = any($4) and p.occurred_at >= $2 and p.occurred_at < $3
+    union all
+    select u.id, l.state, l.occurred_at, l.event_id from unnest($4::uuid[]) as u(id)
+    cross join lateral (
+        select p.state, p.occurred_at, p.event_id from presence_changes p
+        where p.tenant_id = $1 and p.user_id = u.id and p.occurred_at < $2
+        order by p.occurred_at desc, p.event_id desc limit 1
+    ) l
+), spans as (
+    select user_id, state, greatest(occurred_at, $2) as s,
+        coalesce(lead(occurred_at) over (partition by user_id order by occurred_at, event_id), $3) as e
+    from changes
+), online as (
+    select sp.user_id, d.start,
+        sum(extract(epoch from least(sp.e, d.stop) - greatest(sp.s, d.start)))::float8 as seconds
+    from spans sp join days d on sp.s < d.stop and sp.e > d.start
+    where sp.state = 'Online' group by 1, 2
+)
+"#;
+
+/// A live conversation of `channel` ended in range, with the latest of its
+/// `conversation.started` (ties by event id), as CTE `c`.
+fn ended_conversations(channel: &str, condition: &str) -> String {
+    format!(
+        "with c as (
+    select e.conversation_id, e.occurred_at as ended_at, s.interaction_id, s.account_id
+    from conversation_events e
+    join lateral (
+        select s.interaction_id, s.channel, s.account_id from conversation_events s
+        where s.tenant_id = $1 and s.conversation_id = e.conversation_id and s.kind = 'started'
+        order by s.occurred_at desc, s.event_id desc limit 1
+    ) s on s.channel = '{channel}'{condition}
+    where e.tenant_id = $1 and e.kind = 'ended' and e.occurred_at >= $2 and e.occurred_at < $3
+)"
+    )
+}
+
+/// The live-conversation and presence questions of the supervisor issue:
+/// live tiles by Berlin day and by account over 31 days, availability and
+/// contacts per hour for the tenant's 50 users by Berlin day over 31 days.
+pub fn supervisor_questions(users: &[Uuid], accounts: &[Uuid]) -> Vec<Question> {
+    const WEBCHAT: &[&str] = &[
+        "total",
+        "abandonedByCustomer",
+        "abandonedByOperator",
+        "handled",
+    ];
+    const VOICE: &[&str] = &["total", "abandonedInIvr", "abandoned", "handled"];
+    let month = dataset_end() - chrono::Duration::days(31);
+    let range = |more: Value| {
+        let mut filters = json!({"from": rfc3339(month), "to": rfc3339(dataset_end())});
+        if let (Some(f), Value::Object(more)) = (filters.as_object_mut(), more) {
+            f.extend(more);
+        }
+        filters
+    };
+    let webchat_sql = format!(
+        "{} select date_trunc('day', ended_at, 'Europe/Berlin'), count(*)::float8,
+    count(*) filter (where last_op is null)::float8,
+    count(*) filter (where last_op is not null and not responded)::float8,
+    count(*) filter (where responded)::float8
+from (
+    select k.ended_at, k.last_op, k.last_op is not null and exists (
+        select 1 from messages m where m.tenant_id = $1 and m.interaction_id = k.interaction_id
+        and m.conversation_id = k.conversation_id and m.direction = 'Outbound' and not m.automated
+        and m.occurred_at > k.last_op and m.occurred_at <= k.ended_at) as responded
+    from (
+        select c.*, (select max(o.occurred_at) from conversation_events o where o.tenant_id = $1
+            and o.conversation_id = c.conversation_id and o.kind = 'operator_connected'
+            and o.occurred_at <= c.ended_at) as last_op
+        from c
+    ) k
+) x group by 1",
+        ended_conversations("WebChat", "")
+    );
+    let voice_sql = format!(
+        "{} select account_id::text, count(*)::float8,
+    count(*) filter (where ivr = 'ivr_entered')::float8,
+    count(*) filter (where ivr is distinct from 'ivr_entered' and not connected)::float8,
+    count(*) filter (where ivr is distinct from 'ivr_entered' and connected)::float8
+from (
+    select c.account_id,
+        (select i.kind from conversation_events i where i.tenant_id = $1
+            and i.conversation_id = c.conversation_id and i.kind in ('ivr_entered', 'ivr_exited')
+            and i.occurred_at <= c.ended_at order by i.occurred_at desc, i.event_id desc limit 1) as ivr,
+        exists (select 1 from conversation_events o where o.tenant_id = $1
+            and o.conversation_id = c.conversation_id and o.kind = 'operator_connected'
+            and o.occurred_at <= c.ended_at) as connected
+    from c
+) k group by 1",
+        ended_conversations("Voice", " and s.account_id = any($4)")
+    );
+    let cph_sql = format!(
+        "{ONLINE_BY_DAY}, contacts as (
+    select user_id, date_trunc('day', occurred_at, 'Europe/Berlin') as start, count(*)::float8 as n
+    from units_of_work where tenant_id = $1 and user_id = any($4) and occurred_at >= $2
+    and occurred_at < $3 and user_state = 'Online' and closed + messages + data_changes + notes > 0
+    group by 1, 2
+)
+select coalesce(o.user_id, c.user_id)::text, coalesce(o.start, c.start), coalesce(c.n, 0),
+    coalesce(o.seconds, 0), coalesce(c.n, 0) / nullif(o.seconds, 0) * 3600
+from online o full join contacts c on c.user_id = o.user_id and c.start = o.start"
+    );
+    vec![
+        question(
+            "(k) live WebChat by Berlin day, 31 d",
+            "conversations/live/by-date",
+            json!({"newState": ["Closed"], "timeZone": "Europe/Berlin",
+                   "filters": range(json!({"groupBy": "Day", "channel": "WebChat"}))}),
+            &webchat_sql,
+            List::None,
+            month,
+            Metric::Fields(WEBCHAT),
+        ),
+        question(
+            "(l) live Voice by 5 accounts, 31 d",
+            "conversations/live/count/by-accounts/totals",
+            json!({"newState": ["Closed"], "accounts": accounts,
+                   "filters": range(json!({"channel": "Voice"}))}),
+            &voice_sql,
+            List::Accounts(accounts.to_vec()),
+            month,
+            Metric::Fields(VOICE),
+        ),
+        question(
+            "(m) Online seconds, 50 users x Berlin day",
+            "presence/availability/by-date/by-users",
+            json!({"userState": "Available", "userIds": users, "timeZone": "Europe/Berlin",
+                   "filters": range(json!({"groupBy": "Day"}))}),
+            &format!("{ONLINE_BY_DAY} select user_id::text, start, seconds from online"),
+            List::Users(users.to_vec()),
+            month,
+            Metric::Fields(&["seconds"]),
+        ),
+        question(
+            "(n) CPH Available, 50 users x Berlin day",
+            "presence/cph/by-date/by-users",
+            json!({"userState": "Available", "userIds": users, "timeZone": "Europe/Berlin",
+                   "filters": range(json!({"groupBy": "Day"}))}),
+            &cph_sql,
+            List::Users(users.to_vec()),
+            month,
+            Metric::Fields(&["contacts", "seconds", "cph"]),
+        ),
+    ]
 }

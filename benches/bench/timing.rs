@@ -73,7 +73,7 @@ pub async fn call_sql(
     let query = match &question.list {
         List::None => query,
         List::Channels(channels) => query.bind(channels),
-        List::Queues(queues) => query.bind(queues),
+        List::Queues(ids) | List::Users(ids) | List::Accounts(ids) => query.bind(ids),
     };
     let rows = query.fetch_all(pool).await?;
     Ok((started.elapsed(), rows))
