@@ -77,6 +77,9 @@ pub fn verify(state: &AppState, token: &str) -> Result<Principal> {
     let mut validation = Validation::new(header.alg);
     validation.set_required_spec_claims(&["exp", "sub"]);
     validation.leeway = 5;
+    // A token that is not valid yet (`nbf` in the future) is refused too;
+    // jsonwebtoken checks `nbf` only when asked.
+    validation.validate_nbf = true;
     let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|_| invalid())?;
     let claims = data.claims;
     // Unknown role names are ignored rather than rejected: a token may carry

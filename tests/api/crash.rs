@@ -11,7 +11,7 @@
 //! the rollups are kept.
 
 mod batches;
-mod service;
+pub mod service;
 mod tiles;
 
 use std::path::PathBuf;
@@ -36,7 +36,7 @@ use batches::{
 use service::Service;
 
 /// At least 32 characters and not the JWT secret, as the service demands.
-const WEBHOOK_KEY: &str = "crash-test-webhook-key-0123456789abcdef";
+pub const WEBHOOK_KEY: &str = "crash-test-webhook-key-0123456789abcdef";
 /// Crashes in one test: each finds the rollups of the batches before it.
 const ROUNDS: usize = 3;
 const CLIENTS: usize = 3;

@@ -206,3 +206,43 @@ async fn a_query_over_the_statement_timeout_is_503_problem_json() {
         "{problem}"
     );
 }
+
+/// 32 clients at once on one credential: the quota holds exactly, however
+/// the requests interleave (the limiter's state is shared, not per task).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_clients_on_one_credential_never_exceed_the_quota() {
+    const QUOTA: u32 = 10;
+    let app = TestApp::spawn_with(|config| {
+        // One request back per 6 minutes: none refills during the test.
+        config.rate_reporting = RateQuota {
+            limit: QUOTA,
+            period: Duration::from_secs(3600),
+        };
+    })
+    .await;
+    let app = std::sync::Arc::new(app);
+    let path = "/reporting/v1.2/interactions/state/count";
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for _ in 0..4 {
+                    statuses.push(app.post(path, &body()).await.status);
+                }
+                statuses
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.extend(task.await.expect("a client task"));
+    }
+    let accepted = statuses.iter().filter(|s| **s == 200).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        (accepted, refused),
+        (QUOTA as usize, 128 - QUOTA as usize),
+        "{statuses:?}"
+    );
+}

@@ -19,4 +19,5 @@ mod ops;
 mod order;
 mod rollups;
 mod state_tiles;
+mod tokens;
 mod views;

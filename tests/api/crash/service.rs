@@ -25,8 +25,19 @@ impl Service {
     /// again on another port if the service exits while starting (another
     /// process may have taken the port it was given).
     pub async fn start(database_url: &str, log: PathBuf, client: &Client) -> Self {
+        Self::start_with(database_url, log, client, &[]).await
+    }
+
+    /// As [`Service::start`], with more environment variables (set after
+    /// the defaults, so they may replace them).
+    pub async fn start_with(
+        database_url: &str,
+        log: PathBuf,
+        client: &Client,
+        env: &[(&str, &str)],
+    ) -> Self {
         for attempt in 1.. {
-            let mut service = Self::spawn(database_url, log.clone());
+            let mut service = Self::spawn(database_url, log.clone(), env);
             let started = Instant::now();
             loop {
                 if let Some(status) = service.child.try_wait().expect("child status") {
@@ -53,7 +64,7 @@ impl Service {
     }
 
     /// `cx-reporting serve` on a free port, configured by environment.
-    fn spawn(database_url: &str, log: PathBuf) -> Self {
+    fn spawn(database_url: &str, log: PathBuf, env: &[(&str, &str)]) -> Self {
         // A new port on every start: a request to the killed service can
         // never reach its successor.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -72,6 +83,7 @@ impl Service {
             .env("CX_RATE_REPORTING", "1000000/60")
             .env("CX_RATE_INGEST", "1000000/60")
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(file.try_clone().expect("log handle"))
             .stderr(file)
