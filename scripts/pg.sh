@@ -15,8 +15,11 @@ cx_find_pg_bin() {
 }
 
 cx_free_port() {
-  local port
-  for port in $(seq 54320 54420); do
+  local port start
+  # From a random point, so that clusters started at once by parallel
+  # runs rarely pick the same port (cx_ensure_postgres retries if they do).
+  start=$((54320 + RANDOM % 100))
+  for port in $(seq "$start" 54420) $(seq 54320 "$start"); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
@@ -44,8 +47,6 @@ cx_ensure_postgres() {
   CX_PGDATA=$(mktemp -d /tmp/cx-pg.XXXXXX)
   chown "$user" "$CX_PGDATA"
   chmod 700 "$CX_PGDATA"
-  local port
-  port=$(cx_free_port)
   local run=()
   if [ "$(id -u)" = 0 ]; then run=(runuser -u postgres --); fi
   "${run[@]}" "$bin/initdb" -D "$CX_PGDATA/data" -U postgres -A trust --no-sync -E UTF8 >"$CX_PGDATA/initdb.log" 2>&1 \
@@ -56,9 +57,22 @@ cx_ensure_postgres() {
   if [ "${CX_PG_DURABLE:-0}" = 1 ]; then
     durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
   fi
-  "${run[@]}" "$bin/pg_ctl" -D "$CX_PGDATA/data" -l "$CX_PGDATA/server.log" -w -s \
-    -o "-p $port -k $CX_PGDATA -c listen_addresses=127.0.0.1 -c max_connections=300 $durability -c shared_buffers=512MB" \
-    start || { cat "$CX_PGDATA/server.log" >&2; return 1; }
+  # Another process may take the free port before the server binds it:
+  # then try another.
+  local port attempt
+  for attempt in 1 2 3 4 5; do
+    port=$(cx_free_port)
+    if "${run[@]}" "$bin/pg_ctl" -D "$CX_PGDATA/data" -l "$CX_PGDATA/server.log" -w -s \
+      -o "-p $port -k $CX_PGDATA -c listen_addresses=127.0.0.1 -c max_connections=300 $durability -c shared_buffers=512MB" \
+      start; then
+      break
+    fi
+    if [ "$attempt" = 5 ] || ! grep -q "could not bind\|could not create any TCP/IP" "$CX_PGDATA/server.log"; then
+      cat "$CX_PGDATA/server.log" >&2
+      return 1
+    fi
+    echo "port $port was taken; trying another" >&2
+  done
   export CX_PG_BIN="$bin"
   export CX_PGDATA
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"

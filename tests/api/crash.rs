@@ -10,7 +10,7 @@
 //! looked at, never the rollups themselves, so the test holds whatever way
 //! the rollups are kept.
 
-mod batches;
+pub mod batches;
 pub mod service;
 mod tiles;
 
@@ -48,7 +48,7 @@ const KILL_AFTER_ACKS: usize = 5;
 
 /// What became of a batch posted before the crash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     Acknowledged,
     /// Answered, but not 200.
     Refused(u16),
@@ -67,17 +67,21 @@ struct Stored {
 
 /// What every step needs: the database, the tenant, an HTTP client and a
 /// token with the roles Ingest and Analytics.
-struct Run {
+pub(crate) struct Run {
     url: String,
-    pool: PgPool,
-    tenant: Uuid,
+    pub(crate) pool: PgPool,
+    pub(crate) tenant: Uuid,
     token: String,
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Run {
     async fn new() -> Self {
-        let url = fresh_database_url().await;
+        Self::on(fresh_database_url().await).await
+    }
+
+    /// A run on the migrated database at `url`.
+    pub(crate) async fn on(url: String) -> Self {
         // One connection: `pg_backend_pid()` then tells ours from the service's.
         let pool = (PgPoolOptions::new().max_connections(1))
             .connect(&url)
@@ -107,8 +111,13 @@ impl Run {
         }
     }
 
+    /// A token with the roles Ingest and Analytics for the run's tenant.
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+
     /// `<target tmp>/<database>-<label>.log`: the service's log.
-    fn log(&self, label: &str) -> PathBuf {
+    pub(crate) fn log(&self, label: &str) -> PathBuf {
         let path = self.url.rsplit('/').next().unwrap_or("db");
         let db = path.split('?').next().unwrap_or(path);
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{db}-{label}.log"))
@@ -120,7 +129,7 @@ impl Run {
     }
 
     /// POSTs a batch: the status and body, or `None` when no answer came.
-    async fn post(&self, base: &str, body: &Value) -> Option<(u16, Value)> {
+    pub(crate) async fn post(&self, base: &str, body: &Value) -> Option<(u16, Value)> {
         let response = (self.client.post(format!("{base}/ingest/v1/events")))
             .bearer_auth(&self.token)
             .json(body)
@@ -324,7 +333,7 @@ async fn crash_round(run: &Arc<Run>, service: Service, round: usize, outcomes: &
 /// Checks what the killed service left: every acknowledged batch stored,
 /// every batch whole (its events, audits, messages and derived times) or
 /// not at all, refused batches not at all. Which batches are stored.
-async fn check_stored(run: &Run, outcomes: &[Outcome], when: &str) -> Vec<bool> {
+pub(crate) async fn check_stored(run: &Run, outcomes: &[Outcome], when: &str) -> Vec<bool> {
     let per_batch = INTERACTIONS_PER_BATCH as i64;
     let whole = Stored {
         rows: (

@@ -10,6 +10,7 @@ mod dst;
 mod errors;
 mod export;
 mod fallbacks;
+mod faults;
 mod fold;
 mod ingest;
 mod limits;

@@ -68,7 +68,7 @@ impl Run {
 
     /// Asks count and duration tiles through the service at `base` and
     /// checks each against the raw tables; returns the Queued audits counted.
-    pub async fn tiles_match_raw(&self, base: &str, when: &str) -> i64 {
+    pub(crate) async fn tiles_match_raw(&self, base: &str, when: &str) -> i64 {
         let filters = json!({"from": FROM, "to": TO});
 
         let queued = self
