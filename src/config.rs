@@ -68,6 +68,9 @@ pub struct Config {
     pub export_statement_timeout: Duration,
     /// Longest time to the response head; past it the request is 503.
     pub request_timeout: Duration,
+    /// Longest pause between two chunks of a request body; past it the
+    /// request is 408 (a stalled or trickling client, not the service).
+    pub body_idle_timeout: Duration,
     /// Answer count and duration tiles from the rollups where they can.
     pub rollups: bool,
     /// How often the background worker folds the rollup deltas into the
@@ -90,6 +93,7 @@ impl std::fmt::Debug for Config {
             .field("statement_timeout", &self.statement_timeout)
             .field("export_statement_timeout", &self.export_statement_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("body_idle_timeout", &self.body_idle_timeout)
             .field("fold_interval", &self.fold_interval)
             .finish_non_exhaustive()
     }
@@ -171,6 +175,7 @@ impl Config {
                 300_000,
             )?),
             request_timeout: Duration::from_secs(parsed("CX_REQUEST_TIMEOUT_SECONDS", 60)?),
+            body_idle_timeout: Duration::from_millis(parsed("CX_BODY_IDLE_TIMEOUT_MS", 10_000)?),
             rollups: parsed("CX_ROLLUPS", true)?,
             fold_interval: Duration::from_millis(parsed("CX_FOLD_INTERVAL_MS", 200)?),
         })

@@ -72,6 +72,9 @@ pub enum ApiError {
     /// A transient outage (503 with `Retry-After`).
     #[error("{0}")]
     ServiceUnavailable(String),
+    /// The client sent no byte of its body for this long (408).
+    #[error("The request body stalled: no bytes arrived for {} s.", .0.as_secs_f64())]
+    BodyTimeout(Duration),
     /// The request ran past the request timeout (503 with `Retry-After`).
     #[error("The request took longer than {} s; retry later, or narrow the range or filters.", .0.as_secs_f64())]
     RequestTimeout(Duration),
@@ -106,6 +109,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) | Self::RequestTimeout(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -150,6 +154,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not-found",
             Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::BodyTimeout(_) => "body-timeout",
             Self::TooManyRequests { .. } => "rate-limited",
             Self::ServiceUnavailable(_) => "unavailable",
             Self::RequestTimeout(_) => "request-timeout",

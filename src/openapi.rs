@@ -114,9 +114,11 @@ impl Modify for Security {
             `[from, to)`. Every error is `application/problem+json` (RFC 9457) with `errors` naming \
             the fields to blame. A request that does not fit the schema is 400; one that fits but \
             cannot be answered (range over its limit, `to` not after `from`, an empty required \
-            list) is 422. An empty optional filter list (e.g. `oldState: []`) means no filter. \
+            list, any list of a reporting or view body holding more than 1,000 values) is 422. An empty optional filter list (e.g. `oldState: []`) means no filter. \
             A wrong method is 405 with `Allow`; an unknown path 404; a body over its limit (16 MiB \
-            for ingestion, 1 MiB elsewhere) 413 naming the limit; a database that is busy (no free \
+            for ingestion, 1 MiB elsewhere) 413 naming the limit; a body of an ingest, reporting or \
+            export request that pauses longer than `CX_BODY_IDLE_TIMEOUT_MS` (10 s) between two \
+            chunks 408, and one that breaks off before its announced length 400; a database that is busy (no free \
             connection) or unreachable, or a request past the request timeout, is 503 with \
             `Retry-After`; an internal failure is 500 and says nothing of its cause. A CSV export \
             that fails after its header row is sent ends the chunked body with an error (no \
@@ -362,6 +364,14 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
             if takes_body {
                 responses.entry("413".into()).or_insert_with(|| {
                     problem_response("The body is over its limit (named in `detail`)").into()
+                });
+            }
+            if takes_body && (path.starts_with("/ingest/") || path.starts_with("/reporting/")) {
+                responses.entry("408".into()).or_insert_with(|| {
+                    problem_response(
+                        "The body stalled: no bytes arrived for the idle timeout (10 s by default)",
+                    )
+                    .into()
                 });
             }
             if needs_database {

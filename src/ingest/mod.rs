@@ -39,15 +39,15 @@ pub struct IngestResponse {
     pub duplicates: u64,
 }
 
-/// Reads a request body of at most [`MAX_BODY_BYTES`], else 413.
-pub async fn read_body(body: Body) -> Result<Bytes> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::PayloadTooLarge(format!(
-                "A batch may be at most {MAX_BODY_BYTES} bytes (16 MiB)."
-            ))
-        })
+/// Reads a request body of at most [`MAX_BODY_BYTES`] (else 413), which
+/// may pause at most `idle` between chunks (else 408).
+pub async fn read_body(body: Body, idle: std::time::Duration) -> Result<Bytes> {
+    crate::limits::body::read(body, MAX_BODY_BYTES, idle, || {
+        ApiError::PayloadTooLarge(format!(
+            "A batch may be at most {MAX_BODY_BYTES} bytes (16 MiB)."
+        ))
+    })
+    .await
 }
 
 /// Middleware for ingestion: a bearer token with the `Ingest` role, or, with
@@ -77,7 +77,7 @@ pub async fn authenticate(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .ok_or_else(|| unauthorized("X-Signature-256 is required with X-Tenant-Id."))?;
-    let bytes = read_body(body).await?;
+    let bytes = read_body(body, state.config.body_idle_timeout).await?;
     let secret = auth::tenants::webhook_secret(&state, tenant_id)
         .await?
         .ok_or_else(|| unauthorized("The signature does not match."))?;
@@ -168,7 +168,7 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<IngestResponse>> {
-    let bytes = read_body(body).await?;
+    let bytes = read_body(body, state.config.body_idle_timeout).await?;
     let items = parse_batch(&headers, &bytes)?;
     if items.len() > MAX_EVENTS {
         return Err(ApiError::PayloadTooLarge(format!(

@@ -129,11 +129,11 @@ pub async fn layer(
     };
     let no_cache = wants_no_cache(request.headers());
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_REQUEST_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::PayloadTooLarge("A reporting request may be at most 1 MiB.".into())
-        })?;
+    let idle = state.config.body_idle_timeout;
+    let bytes = super::body::read(body, MAX_REQUEST_BYTES, idle, || {
+        ApiError::PayloadTooLarge("A reporting request may be at most 1 MiB.".into())
+    })
+    .await?;
     let Ok(json) = serde_json::from_slice::<Value>(&bytes) else {
         // Not JSON: the handler answers 400; nothing to cache.
         return Ok(next

@@ -33,12 +33,13 @@ pub const EXPORT_PREFIX: &str = "/reporting/export/v1.2";
 /// The largest body of a reporting or export request.
 pub const REQUEST_BODY_BYTES: usize = 1024 * 1024;
 
-/// Reads a request body of at most [`REQUEST_BODY_BYTES`], else 413 naming
-/// the limit.
-async fn read_body(body: Body) -> Result<Bytes> {
-    axum::body::to_bytes(body, REQUEST_BODY_BYTES)
-        .await
-        .map_err(|_| body_too_large(REQUEST_BODY_BYTES))
+/// Reads a request body of at most [`REQUEST_BODY_BYTES`] (else 413 naming
+/// the limit), which may pause at most `idle` between chunks (else 408).
+async fn read_body(body: Body, idle: std::time::Duration) -> Result<Bytes> {
+    crate::limits::body::read(body, REQUEST_BODY_BYTES, idle, || {
+        body_too_large(REQUEST_BODY_BYTES)
+    })
+    .await
 }
 
 async fn answer(
@@ -149,7 +150,7 @@ pub fn json_routes() -> Router<AppState> {
             &format!("{JSON_PREFIX}/{path}"),
             post(
                 move |State(state): State<AppState>, principal: Principal, body: Body| async move {
-                    let body = read_body(body).await?;
+                    let body = read_body(body, state.config.body_idle_timeout).await?;
                     match endpoint {
                         Endpoint::Tile(tile) => json_tile(tile, state, principal, body).await,
                         Endpoint::View(kind) => json_view(kind, state, principal, body).await,
@@ -170,7 +171,7 @@ pub fn export_routes() -> Router<AppState> {
                       principal: Principal,
                       headers: HeaderMap,
                       body: Body| async move {
-                    let body = read_body(body).await?;
+                    let body = read_body(body, state.config.body_idle_timeout).await?;
                     match endpoint {
                         Endpoint::Tile(tile) => {
                             csv_tile(tile, state, principal, headers, body).await

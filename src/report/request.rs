@@ -17,9 +17,44 @@ use crate::domain::{
 use crate::error::{from_path_error, ApiError, Result};
 use crate::ingest::events::Instant;
 
+/// The most values any list of a request body may hold (queues, users,
+/// accounts, channels, states, data conditions and values): more is a 422
+/// naming the list, before any work, rather than an answer of millions of
+/// cells.
+pub const MAX_LIST: usize = 1_000;
+
+/// The path (`filters.queues`, `data[0].values`) of the first list in
+/// `value` longer than [`MAX_LIST`].
+fn overlong_list(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::Array(items) if items.len() > MAX_LIST => Some(path.to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| overlong_list(v, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+            let path = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            overlong_list(v, &path)
+        }),
+        _ => None,
+    }
+}
+
 /// Parses a JSON body into `T`; a body that does not fit is a 400 naming
-/// the field.
+/// the field, one with a list longer than [`MAX_LIST`] a 422 naming it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], prefix: &str) -> Result<T> {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        if let Some(path) = overlong_list(&value, prefix) {
+            return Err(ApiError::unprocessable(
+                &path,
+                format!("may hold at most {MAX_LIST} values"),
+            ));
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let error = from_path_error(prefix, e);

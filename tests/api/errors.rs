@@ -45,6 +45,7 @@ impl Write for CapturedLogs {
 
 impl CapturedLogs {
     pub(crate) fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        crate::helpers::undecided_global_logs();
         let logs = Self::default();
         let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()

@@ -105,6 +105,39 @@ pub async fn fresh_database_url() -> String {
     options.to_url_lossy().to_string()
 }
 
+/// A global subscriber that records nothing but leaves every callsite's
+/// interest undecided, so that a test's own subscriber (`set_default`, as
+/// the log-capturing tests use) sees every event even when another test's
+/// thread, with no subscriber, hit the callsite first: without it tracing
+/// may cache "never" for that callsite in the race, and a captured log line
+/// goes missing (seen once under a loaded full-suite run).
+pub fn undecided_global_logs() {
+    use tracing::subscriber::Interest;
+    use tracing::{span, Event, Metadata};
+    struct Undecided;
+    impl tracing::Subscriber for Undecided {
+        fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+            Interest::sometimes()
+        }
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            false
+        }
+        fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
+            span::Id::from_u64(1)
+        }
+        fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
+        fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+        fn event(&self, _: &Event<'_>) {}
+        fn enter(&self, _: &span::Id) {}
+        fn exit(&self, _: &span::Id) {}
+    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Another global subscriber already in place is as good.
+        let _ = tracing::subscriber::set_global_default(Undecided);
+    });
+}
+
 /// Settings a test may change before the app starts.
 pub fn test_config(database_url: String) -> Config {
     Config {
@@ -134,6 +167,7 @@ pub fn test_config(database_url: String) -> Config {
         statement_timeout: Duration::from_secs(30),
         export_statement_timeout: Duration::from_secs(60),
         request_timeout: Duration::from_secs(60),
+        body_idle_timeout: Duration::from_secs(10),
         rollups: true,
         // As in production; tests that need a fold ask for it (`fold`).
         fold_interval: Duration::from_millis(200),
@@ -229,6 +263,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        undecided_global_logs();
         let mut config = test_config(fresh_database_url().await);
         configure(&mut config);
         let pool = cx_reporting::state::connect(&config).await.expect("pool");

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod bad_input;
 #[cfg(unix)]
 mod crash;
 mod dst;
