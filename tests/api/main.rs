@@ -14,6 +14,7 @@ mod fallbacks;
 mod faults;
 mod fold;
 mod ingest;
+mod isolation;
 mod limits;
 mod messages;
 mod model;
