@@ -1,12 +1,13 @@
 //! The OpenAPI document: handlers annotated with `#[utoipa::path]`, plus one
 //! generated operation per tile (JSON and CSV export), from the tile table.
 
+use serde_json::json;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::report::tiles::{self, Tile};
@@ -248,11 +249,54 @@ fn tile_operation(tile: &Tile, export: bool) -> utoipa::openapi::path::Operation
         description,
         format!("{}{}", if export { "export/" } else { "" }, path),
         if export { "export" } else { tile.family.tag() },
-        "ReportBody",
+        tile_body_schema(tile),
         ok,
         export,
         "range, empty list",
     )
+}
+
+/// The body of a tile: `ReportBody` with what this tile requires beside it
+/// (its parameters, its groups' list, `filters.groupBy` by date), so that
+/// a body valid against the document is one the tile accepts, but for the
+/// cross-field rules JSON Schema cannot say (`to` after `from`, the range
+/// limits, at most 1,000 values a list: 422).
+fn tile_body_schema(tile: &Tile) -> RefOr<Schema> {
+    use crate::report::tiles::{Dimension, Family};
+    let list = json!({"type": "array", "minItems": 1, "items": {"type": "string"}});
+    let text = json!({"type": "string"});
+    let (mut top, mut filters) = (serde_json::Map::new(), serde_json::Map::new());
+    match tile.family {
+        Family::InteractionState => top.insert("newState".into(), list.clone()),
+        Family::MessageVolume => top.insert("direction".into(), text.clone()),
+        Family::ResponseTimes => top.insert("responseTime".into(), text.clone()),
+        Family::UnitOfWork => top.insert("action".into(), text.clone()),
+        Family::QueueTime | Family::IvrTime => None,
+    };
+    match tile.dimension {
+        Dimension::Total => None,
+        Dimension::Channel => filters.insert("channels".into(), list.clone()),
+        Dimension::Queue => filters.insert("queues".into(), list.clone()),
+        Dimension::User => top.insert("userIds".into(), list.clone()),
+        Dimension::Account => top.insert("accounts".into(), list.clone()),
+        Dimension::Data => top.insert("data".into(), json!({"type": "object"})),
+    };
+    if tile.by_date {
+        filters.insert("groupBy".into(), text);
+    }
+    let mut required: Vec<String> = top.keys().cloned().collect();
+    required.push("filters".into());
+    let mut filters_required = vec!["from".to_owned(), "to".to_owned()];
+    filters_required.extend(filters.keys().cloned());
+    top.insert(
+        "filters".into(),
+        json!({"type": "object", "required": filters_required, "properties": filters}),
+    );
+    let schema = json!({"allOf": [
+        {"$ref": "#/components/schemas/ReportBody"},
+        {"type": "object", "required": required, "properties": top},
+    ]});
+    serde_json::from_value(schema).unwrap_or_else(|_| Ref::from_schema_name("ReportBody").into())
 }
 
 /// What every reporting operation shares: a JSON body, the bearer scheme,
@@ -263,7 +307,7 @@ fn reporting_operation(
     description: String,
     operation_id: String,
     tag: &str,
-    body_schema: &str,
+    body_schema: RefOr<Schema>,
     ok: utoipa::openapi::Response,
     export: bool,
     unanswerable: &str,
@@ -277,9 +321,7 @@ fn reporting_operation(
             RequestBodyBuilder::new()
                 .content(
                     "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name(body_schema)))
-                        .build(),
+                    ContentBuilder::new().schema(Some(body_schema)).build(),
                 )
                 .required(Some(Required::True))
                 .build(),
@@ -343,7 +385,7 @@ fn view_operation(kind: ViewKind, export: bool) -> utoipa::openapi::path::Operat
         ),
         format!("{}{}", if export { "export/" } else { "" }, kind.path()),
         if export { "export" } else { "views" },
-        "ViewBody",
+        Ref::from_schema_name("ViewBody").into(),
         ok,
         export,
         "range, context",
@@ -421,4 +463,22 @@ pub fn document_json() -> String {
     let mut text = document().to_pretty_json().unwrap_or_default();
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every tile's body schema carries its requirements (the fallback to
+    /// the bare `ReportBody` would drop them silently).
+    #[test]
+    fn every_tile_body_schema_states_what_the_tile_requires() {
+        for tile in tiles::all() {
+            let schema = serde_json::to_value(tile_body_schema(&tile)).expect("json");
+            let parts = schema["allOf"].as_array().map(Vec::len);
+            assert_eq!(parts, Some(2), "{}: {schema}", tile.path());
+            let filters = &schema["allOf"][1]["properties"]["filters"]["required"];
+            assert_eq!(filters[0], "from", "{}", tile.path());
+        }
+    }
 }

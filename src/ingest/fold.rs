@@ -224,7 +224,11 @@ pub async fn fold_at_most(pool: &PgPool, limit: i64) -> sqlx::Result<Folded> {
 /// the deltas cannot outgrow the fold). Errors are logged and the next
 /// fold tries again: nothing is lost, the deltas stay until folded.
 pub async fn run(pool: PgPool, every: Duration, behind: Arc<AtomicBool>) {
-    let mut ticker = tokio::time::interval(every);
+    // The first fold comes one interval after the start, like every other
+    // (readers add unfolded deltas, so leftovers of a crash wait safely);
+    // a first fold at once raced a test's ingest that meant to keep its
+    // deltas unfolded under a long interval.
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_vacuum = Instant::now();
     let mut unvacuumed: u64 = 0;

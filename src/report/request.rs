@@ -77,6 +77,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], prefix: &str) -> Result<T> 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ZoneName(pub Tz);
 
+/// Documented as the closed list of the IANA names the service knows, so a
+/// client (and Schemathesis) sees exactly which are accepted.
+impl utoipa::PartialSchema for ZoneName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An IANA time zone name (tz database)."))
+            .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())))
+            .into()
+    }
+}
+
+impl ToSchema for ZoneName {}
+
 impl<'de> Deserialize<'de> for ZoneName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
@@ -127,7 +141,7 @@ pub struct FiltersBody {
 pub struct ReportBody {
     pub filters: FiltersBody,
     /// IANA zone of the buckets (by-date endpoints); default `UTC`.
-    #[schema(value_type = Option<String>, example = "Europe/Berlin")]
+    #[schema(value_type = Option<ZoneName>, example = "Europe/Berlin")]
     pub time_zone: Option<ZoneName>,
     /// State tiles: the audit's new state must be one of these (required, ≥ 1).
     pub new_state: Option<Vec<InteractionState>>,

@@ -77,8 +77,9 @@ fn queue_time(seconds: f64, queued: i64) -> Vec<Value> {
 /// holding, unfolded, interaction i1 queued at 10:00 and assigned at 10:05
 /// in Q1 (300 s in queue).
 async fn queued_then_assigned_unfolded() -> TestApp {
+    // The worker's first fold is an hour away: every delta stays unfolded
+    // until the test folds.
     let app = TestApp::spawn_with(|c| c.fold_interval = Duration::from_secs(3600)).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
     app.ingest(&json!([
         audit_with(
             "a1",

@@ -20,6 +20,7 @@ mod messages;
 mod model;
 mod ops;
 mod order;
+mod parsers;
 mod rollups;
 mod state_tiles;
 mod tokens;

@@ -84,3 +84,56 @@ async fn the_service_connections_run_without_jit() {
         .expect("setting");
     assert_eq!(jit, "off");
 }
+
+/// Every closed vocabulary is documented with exactly the text the service
+/// accepts (the document once listed `Sms` where the service takes `SMS`,
+/// found by Schemathesis).
+#[tokio::test]
+async fn documented_enums_are_the_accepted_texts() {
+    use cx_reporting::domain::{
+        Channel, Direction, Granularity, InteractionState, ResponseTimeKind, SortOrder,
+        UnitOfWorkAction,
+    };
+    let app = TestApp::spawn().await;
+    let document = app
+        .request(Method::GET, "/openapi.json", &[], Vec::new())
+        .await
+        .json();
+    let texts = |all: Vec<&str>| all.into_iter().map(str::to_owned).collect::<Vec<_>>();
+    let cases = [
+        (
+            "Channel",
+            texts(Channel::ALL.iter().map(|v| v.as_str()).collect()),
+        ),
+        (
+            "Direction",
+            texts(Direction::ALL.iter().map(|v| v.as_str()).collect()),
+        ),
+        (
+            "Granularity",
+            texts(Granularity::ALL.iter().map(|v| v.as_str()).collect()),
+        ),
+        (
+            "InteractionState",
+            texts(InteractionState::ALL.iter().map(|v| v.as_str()).collect()),
+        ),
+        (
+            "ResponseTimeKind",
+            texts(ResponseTimeKind::ALL.iter().map(|v| v.as_str()).collect()),
+        ),
+        (
+            "SortOrder",
+            texts(SortOrder::ALL.iter().map(|v| v.as_str()).collect()),
+        ),
+        (
+            "UnitOfWorkAction",
+            texts(UnitOfWorkAction::ALL.iter().map(|v| v.as_str()).collect()),
+        ),
+    ];
+    for (name, accepted) in cases {
+        let documented: Vec<String> =
+            serde_json::from_value(document["components"]["schemas"][name]["enum"].clone())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(documented, accepted, "{name}");
+    }
+}
