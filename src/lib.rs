@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod ops;
 pub mod report;
 pub mod router;
+pub mod settings;
 pub mod state;
 pub mod telemetry;
 

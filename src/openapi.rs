@@ -152,6 +152,8 @@ impl Modify for Security {
         crate::ops::healthz,
         crate::ops::readyz,
         crate::ops::metrics,
+        crate::settings::get_settings,
+        crate::settings::put_settings,
     ),
     components(schemas(
         crate::error::Problem,
@@ -186,6 +188,7 @@ impl Modify for Security {
         (name = "views", description = "The rows behind the tiles (37)"),
         (name = "export", description = "The CSV mirror of every reporting endpoint"),
         (name = "operations", description = "Health and metrics"),
+        (name = "settings", description = "Tenant settings (reporting interval, two-way file schedule, after hours)"),
     )
 )]
 struct ApiDoc;

@@ -11,7 +11,7 @@ use crate::domain::Role;
 use crate::error::ApiError;
 use crate::limits::{cache, rate::BucketKind};
 use crate::state::AppState;
-use crate::{auth, ingest, limits, middleware, ops, report, telemetry};
+use crate::{auth, ingest, limits, middleware, ops, report, settings, telemetry};
 
 /// The largest body of the token and admin routes.
 pub const PUBLIC_BODY_BYTES: usize = 1024 * 1024;
@@ -76,6 +76,22 @@ pub fn app(state: AppState) -> Router {
             middleware::limit_body,
         ));
 
+    // Tenant administrators: body limit → authenticate (Admin) → settings.
+    let administration = Router::new()
+        .route(
+            "/settings/v1",
+            get(settings::get_settings).put(settings::put_settings),
+        )
+        .layer(from_fn(telemetry::note_tenant))
+        .layer(from_fn_with_state(
+            (state.clone(), Role::Admin),
+            auth::require_role,
+        ))
+        .layer(from_fn_with_state(
+            PUBLIC_BODY_BYTES,
+            middleware::limit_body,
+        ));
+
     // Unauthenticated, or authenticated by their own means.
     let public = Router::new()
         .route("/oauth/token", post(auth::token::issue))
@@ -94,6 +110,7 @@ pub fn app(state: AppState) -> Router {
         .merge(reporting)
         .merge(export)
         .merge(ingestion)
+        .merge(administration)
         .merge(public)
         .fallback(not_found);
     with_middleware(routes, state)

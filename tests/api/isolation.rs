@@ -299,6 +299,38 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
                     "/metrics names tenant A"
                 );
             }
+            "/settings/v1" => {
+                // A's settings never reach B: B reads its own defaults.
+                let auth = |t: &TestTenant| format!("Bearer {}", t.token);
+                let a_settings = json!({"reportingIntervalHours": 7,
+                    "twoWayFileSchedule": "Weekly", "afterHours": {"timeZone": "Asia/Kathmandu",
+                    "open": [], "holidays": ["2026-01-01"]}});
+                let stored = app
+                    .request(
+                        axum::http::Method::PUT,
+                        path,
+                        &[
+                            ("authorization", &auth(&a)),
+                            ("content-type", "application/json"),
+                        ],
+                        serde_json::to_vec(&a_settings).expect("json"),
+                    )
+                    .await;
+                assert_eq!(stored.status, 200, "{}", stored.text());
+                let seen = app
+                    .request(
+                        axum::http::Method::GET,
+                        path,
+                        &[("authorization", &auth(&b))],
+                        Vec::new(),
+                    )
+                    .await;
+                assert_eq!(
+                    seen.json(),
+                    json!({"reportingIntervalHours": 2, "twoWayFileSchedule": "Daily", "afterHours": null}),
+                    "B sees A's settings"
+                );
+            }
             "/healthz" | "/readyz" | "/oauth/token" | "/admin/v1/tenants" => {
                 // No tenant data: liveness, readiness, token and tenant
                 // creation (their refusals are tested in auth and tokens).

@@ -22,6 +22,7 @@ mod ops;
 mod order;
 mod parsers;
 mod rollups;
+mod settings;
 mod state_tiles;
 mod tokens;
 mod views;
