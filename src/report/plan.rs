@@ -9,6 +9,7 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use super::buckets::{buckets, Bucket};
+use super::live::{LiveCounts, LiveShape};
 use super::request::{ByDate, Grouping, ReportQuery};
 use super::tiles::{Dimension, Family};
 use super::{durations, raw, rollup};
@@ -31,6 +32,8 @@ pub struct DurationStats {
 pub enum MetricValue {
     Count(i64),
     Duration(DurationStats),
+    /// Live conversations: the total and each class ([`super::live`]).
+    Live(LiveCounts),
 }
 
 /// The kind of metric a family yields.
@@ -39,6 +42,8 @@ pub enum MetricKind {
     Count,
     /// Statistics over a seconds column of the source.
     Duration,
+    /// Live conversation classes, as counts or percentages.
+    Live(LiveShape),
 }
 
 impl MetricKind {
@@ -46,6 +51,7 @@ impl MetricKind {
         match self {
             Self::Count => MetricValue::Count(0),
             Self::Duration => MetricValue::Duration(DurationStats::default()),
+            Self::Live(shape) => MetricValue::Live(LiveCounts::zero(shape)),
         }
     }
 
@@ -54,6 +60,7 @@ impl MetricKind {
         match self {
             Self::Count => &["count"],
             Self::Duration => &["count", "average", "min", "max", "p50", "p90"],
+            Self::Live(shape) => shape.columns(),
         }
     }
 }
@@ -285,6 +292,7 @@ pub async fn run(
                 let n = match value {
                     MetricValue::Count(n) => *n,
                     MetricValue::Duration(stats) => stats.count,
+                    MetricValue::Live(counts) => counts.total,
                 };
                 *totals.entry(key.as_str()).or_default() += n;
             }

@@ -13,6 +13,7 @@ mod fallbacks;
 mod fold;
 mod ingest;
 mod limits;
+mod live;
 mod messages;
 mod model;
 mod ops;

@@ -1,0 +1,156 @@
+//! Derived conversation state (tiles 24–27, `view/conversations`): one row
+//! per conversation in `conversations` (migration 0010), recomputed from the
+//! stored events for every conversation a batch touches, inside the batch's
+//! transaction and under a per-conversation lock, so the row depends only on
+//! the set of events, never on their order or batching.
+
+use std::collections::BTreeSet;
+
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use super::events::ValidEvent;
+
+/// Serialises recomputation per conversation, as [`super::derive`] does per
+/// interaction (its own key space, so the two lock sets never meet). Keys
+/// are locked in sorted order, so two batches cannot deadlock.
+const LOCK_CONVERSATIONS: &str = r#"
+select count(pg_advisory_xact_lock(hashtextextended($1::text || '/conversation/' || c, 0)))
+from unnest($2::text[]) as c
+"#;
+
+/// Recomputes the rows of the given conversations (those with at least one
+/// stored conversation event; a message alone makes no row).
+///
+/// - The attributes are those of the latest `conversation.started`
+///   (occurredAt, then event id); the end is the latest `conversation.ended`
+///   the same way.
+/// - Operator connections, IVR events and responding messages count when
+///   they lie at or before the end (any time while the conversation has
+///   not ended).
+/// - It ended in the IVR when the latest `ivr_entered`/`ivr_exited` at or
+///   before the end (ties: the greater event id) is an `ivr_entered`.
+/// - A responding message (Outbound, not automated, same conversationId)
+///   answers the last operator connection when it lies at or after it: at
+///   one instant the connection comes first, as audits come before messages.
+///
+/// Each lookup is an index scan of one conversation's rows.
+const RECOMPUTE: &str = r#"
+with computed as materialized (
+    select c.id as conversation_id, st.event_id as started_event, st.interaction_id, st.channel,
+        st.account_id, st.queue_id, st.direction, st.data, en.ended_at,
+        op.first_at, op.last_at, coalesce(ivr.inside, false) as ended_in_ivr,
+        (op.last_at is not null and exists (
+            select 1 from messages m
+            where m.tenant_id = $1 and m.conversation_id = c.id
+              and m.direction = 'Outbound' and not m.automated
+              and m.occurred_at >= op.last_at
+              and m.occurred_at <= coalesce(en.ended_at, 'infinity'))) as responded
+    from unnest($2::text[]) as c(id)
+    left join lateral (
+        select e.event_id, e.interaction_id, e.channel, e.account_id, e.queue_id, e.direction, e.data
+        from conversation_events e
+        where e.tenant_id = $1 and e.conversation_id = c.id and e.kind = 'started'
+        order by e.occurred_at desc, e.event_id desc limit 1) st on true
+    left join lateral (
+        select e.occurred_at as ended_at
+        from conversation_events e
+        where e.tenant_id = $1 and e.conversation_id = c.id and e.kind = 'ended'
+        order by e.occurred_at desc, e.event_id desc limit 1) en on true
+    left join lateral (
+        select min(e.occurred_at) as first_at, max(e.occurred_at) as last_at
+        from conversation_events e
+        where e.tenant_id = $1 and e.conversation_id = c.id and e.kind = 'operator_connected'
+          and e.occurred_at <= coalesce(en.ended_at, 'infinity')) op on true
+    left join lateral (
+        select e.kind = 'ivr_entered' as inside
+        from conversation_events e
+        where e.tenant_id = $1 and e.conversation_id = c.id
+          and e.kind in ('ivr_entered', 'ivr_exited')
+          and e.occurred_at <= coalesce(en.ended_at, 'infinity')
+        order by e.occurred_at desc, e.event_id desc limit 1) ivr on true
+    where exists (
+        select 1 from conversation_events e
+        where e.tenant_id = $1 and e.conversation_id = c.id)
+), classified as (
+    select c.*,
+        case
+            when c.ended_at is null then null
+            when c.channel = 'WebChat' then case
+                when c.first_at is null then 'abandonedByCustomer'
+                when not c.responded then 'abandonedByOperator'
+                else 'handled' end
+            when c.channel = 'Voice' then case
+                when c.ended_in_ivr then 'abandonedInIvr'
+                when c.first_at is null then 'abandoned'
+                else 'handled' end
+        end as class,
+        case when c.ended_at is not null and c.first_at is not null
+            then extract(epoch from c.ended_at - c.first_at)::float8 end as duration_seconds
+    from computed c
+)
+insert into conversations as t (tenant_id, conversation_id, started_event, interaction_id, channel,
+    account_id, queue_id, direction, data, ended_at, first_connected_at, last_connected_at,
+    ended_in_ivr, responded, class, duration_seconds)
+select $1, conversation_id, started_event, interaction_id, channel, account_id, queue_id,
+    direction, data, ended_at, first_at, last_at, ended_in_ivr, responded, class, duration_seconds
+from classified
+on conflict (tenant_id, conversation_id) do update set started_event = excluded.started_event,
+    interaction_id = excluded.interaction_id, channel = excluded.channel,
+    account_id = excluded.account_id, queue_id = excluded.queue_id,
+    direction = excluded.direction, data = excluded.data, ended_at = excluded.ended_at,
+    first_connected_at = excluded.first_connected_at, last_connected_at = excluded.last_connected_at,
+    ended_in_ivr = excluded.ended_in_ivr, responded = excluded.responded, class = excluded.class,
+    duration_seconds = excluded.duration_seconds
+where (t.started_event, t.ended_at, t.first_connected_at, t.last_connected_at, t.ended_in_ivr,
+        t.responded, t.class, t.duration_seconds)
+    is distinct from (excluded.started_event, excluded.ended_at, excluded.first_connected_at,
+        excluded.last_connected_at, excluded.ended_in_ivr, excluded.responded, excluded.class,
+        excluded.duration_seconds)
+"#;
+
+/// The conversations a batch touches: those of its `conversation.*` events
+/// and of its messages that carry a `conversationId`, sorted and distinct.
+pub fn touched(events: &[ValidEvent]) -> Vec<String> {
+    let ids: BTreeSet<&str> = events
+        .iter()
+        .filter(|e| {
+            let kind = e.kind.as_str();
+            kind.starts_with("conversation.") || kind == "message.created"
+        })
+        .filter_map(|e| e.payload.get("conversationId")?.as_str())
+        .collect();
+    ids.into_iter().map(str::to_owned).collect()
+}
+
+/// Recomputes the derived rows of every conversation `events` touch.
+pub async fn recompute(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: Uuid,
+    events: &[ValidEvent],
+) -> sqlx::Result<()> {
+    let conversations = touched(events);
+    if conversations.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(LOCK_CONVERSATIONS)
+        .bind(tenant_id)
+        .bind(&conversations)
+        .execute(&mut **tx)
+        .await?;
+    // Every row read is one conversation's, found by an index; as in
+    // `derive`, sequential scans are ruled out so a large estimate of the
+    // touched rows never turns into a scan of every tenant's events.
+    sqlx::query("set local enable_seqscan = off")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(RECOMPUTE)
+        .bind(tenant_id)
+        .bind(&conversations)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("set local enable_seqscan = on")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
