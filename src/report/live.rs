@@ -184,7 +184,10 @@ pub fn push_conditions(
 /// The validated parameters of a live request: `newState` must be exactly
 /// `["Closed"]`; `filters.channel` (required) is WebChat or Voice and
 /// replaces `filters.channels`; `direction` applies to Voice only.
+/// `prefix` is where `newState` and `direction` sit (`""` in a tile's body,
+/// `"filters."` in a view's).
 pub fn params(
+    prefix: &str,
     new_state: Option<Vec<InteractionState>>,
     channel: Option<Channel>,
     channels_given: bool,
@@ -193,13 +196,13 @@ pub fn params(
     match new_state {
         None => {
             return Err(ApiError::bad_request(
-                "newState",
+                format!("{prefix}newState"),
                 "missing field `newState`",
             ))
         }
         Some(states) if states != [InteractionState::Closed] => {
             return Err(ApiError::unprocessable(
-                "newState",
+                format!("{prefix}newState"),
                 "live conversations are counted when they close: must be exactly [\"Closed\"]",
             ))
         }
@@ -229,7 +232,7 @@ pub fn params(
     };
     if direction.is_some() && channel != LiveChannel::Voice {
         return Err(ApiError::unprocessable(
-            "direction",
+            format!("{prefix}direction"),
             "only Voice conversations have a direction",
         ));
     }
@@ -298,17 +301,19 @@ mod tests {
     #[test]
     fn new_state_must_be_exactly_closed() {
         let closed = Some(vec![InteractionState::Closed]);
-        assert!(params(closed.clone(), Some(Channel::Voice), false, None).is_ok());
+        assert!(params("", closed.clone(), Some(Channel::Voice), false, None).is_ok());
         for states in [
             vec![],
             vec![InteractionState::Queued],
             vec![InteractionState::Closed, InteractionState::Closed],
         ] {
-            let error = params(Some(states), Some(Channel::Voice), false, None).expect_err("422");
+            let error =
+                params("", Some(states), Some(Channel::Voice), false, None).expect_err("422");
             assert!(error.to_string().contains("newState"), "{error}");
         }
-        assert!(params(closed.clone(), Some(Channel::Sms), false, None).is_err());
+        assert!(params("", closed.clone(), Some(Channel::Sms), false, None).is_err());
         assert!(params(
+            "",
             closed,
             Some(Channel::WebChat),
             false,

@@ -295,6 +295,7 @@ impl ReportQuery {
             },
             Family::Live(_) => {
                 let (channel, direction) = live::params(
+                    "",
                     body.new_state,
                     body.filters.channel,
                     raw_channels.is_some(),
