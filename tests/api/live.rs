@@ -5,6 +5,7 @@
 mod dates;
 mod filters;
 mod late;
+mod order;
 mod view;
 
 use serde_json::{json, Value};
