@@ -51,3 +51,64 @@ where ended_at is not null;
 -- The recompute finds a conversation's responding messages by index.
 create index messages_by_conversation on messages (tenant_id, conversation_id, occurred_at)
     where conversation_id is not null;
+
+-- The conversations of the events stored before this migration, by the
+-- rules of src/ingest/conversations.rs (RECOMPUTE), which every later batch
+-- applies to the conversations it touches. tests/api/live/backfill.rs runs
+-- this statement against ingested events and compares it with the ingest.
+-- backfill:begin
+insert into conversations (tenant_id, conversation_id, started_event, interaction_id, channel,
+    account_id, queue_id, direction, data, ended_at, first_connected_at, last_connected_at,
+    ended_in_ivr, responded, class, duration_seconds)
+select c.tenant_id, c.conversation_id, c.started_event, c.interaction_id, c.channel, c.account_id,
+    c.queue_id, c.direction, c.data, c.ended_at, c.first_at, c.last_at, c.ended_in_ivr, c.responded,
+    case
+        when c.ended_at is null then null
+        when c.channel = 'WebChat' then case
+            when c.first_at is null then 'abandonedByCustomer'
+            when not c.responded then 'abandonedByOperator'
+            else 'handled' end
+        when c.channel = 'Voice' then case
+            when c.ended_in_ivr then 'abandonedInIvr'
+            when c.first_at is null then 'abandoned'
+            else 'handled' end
+    end,
+    case when c.ended_at is not null and c.first_at is not null
+        then extract(epoch from c.ended_at - c.first_at)::float8 end
+from (
+    select k.tenant_id, k.conversation_id, st.event_id as started_event, st.interaction_id,
+        st.channel, st.account_id, st.queue_id, st.direction, st.data, en.ended_at,
+        op.first_at, op.last_at, coalesce(ivr.inside, false) as ended_in_ivr,
+        (op.last_at is not null and exists (
+            select 1 from messages m
+            where m.tenant_id = k.tenant_id and m.conversation_id = k.conversation_id
+              and m.direction = 'Outbound' and not m.automated
+              and m.occurred_at >= op.last_at
+              and m.occurred_at <= coalesce(en.ended_at, 'infinity'))) as responded
+    from (select distinct tenant_id, conversation_id from conversation_events) k
+    left join lateral (
+        select e.event_id, e.interaction_id, e.channel, e.account_id, e.queue_id, e.direction, e.data
+        from conversation_events e
+        where e.tenant_id = k.tenant_id and e.conversation_id = k.conversation_id and e.kind = 'started'
+        order by e.occurred_at desc, e.event_id desc limit 1) st on true
+    left join lateral (
+        select e.occurred_at as ended_at
+        from conversation_events e
+        where e.tenant_id = k.tenant_id and e.conversation_id = k.conversation_id and e.kind = 'ended'
+        order by e.occurred_at desc, e.event_id desc limit 1) en on true
+    left join lateral (
+        select min(e.occurred_at) as first_at, max(e.occurred_at) as last_at
+        from conversation_events e
+        where e.tenant_id = k.tenant_id and e.conversation_id = k.conversation_id
+          and e.kind = 'operator_connected'
+          and e.occurred_at <= coalesce(en.ended_at, 'infinity')) op on true
+    left join lateral (
+        select e.kind = 'ivr_entered' as inside
+        from conversation_events e
+        where e.tenant_id = k.tenant_id and e.conversation_id = k.conversation_id
+          and e.kind in ('ivr_entered', 'ivr_exited')
+          and e.occurred_at <= coalesce(en.ended_at, 'infinity')
+        order by e.occurred_at desc, e.event_id desc limit 1) ivr on true
+) c
+on conflict (tenant_id, conversation_id) do nothing;
+-- backfill:end

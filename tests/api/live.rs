@@ -2,6 +2,7 @@
 //! branch of both channels by hand, the filters of `conversation.started`,
 //! buckets across DST and in a +05:45 zone, late events and duplicates.
 
+mod backfill;
 mod dates;
 mod filters;
 mod late;
