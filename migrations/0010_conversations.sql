@@ -54,8 +54,9 @@ create index messages_by_conversation on messages (tenant_id, conversation_id, o
 
 -- The conversations of the events stored before this migration, by the
 -- rules of src/ingest/conversations.rs (RECOMPUTE), which every later batch
--- applies to the conversations it touches. tests/api/live/backfill.rs runs
--- this statement against ingested events and compares it with the ingest.
+-- applies to the conversations it touches, and their rollup counts.
+-- tests/api/live/backfill.rs runs these statements against ingested events
+-- and compares the answers with those of the ingest.
 -- backfill:begin
 insert into conversations (tenant_id, conversation_id, started_event, interaction_id, channel,
     account_id, queue_id, direction, data, ended_at, first_connected_at, last_connected_at,
@@ -111,4 +112,18 @@ from (
         order by e.occurred_at desc, e.event_id desc limit 1) ivr on true
 ) c
 on conflict (tenant_id, conversation_id) do nothing;
+
+-- Their counts in the count rollups (source 3: k1 the class, k2 the
+-- account or ''), at hour and day, under their queue and all queues, as
+-- the ingest's deltas are folded.
+insert into count_rollups (tenant_id, source, queue_id, k1, grain, bucket, k2, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10)
+select c.tenant_id, 3, q.queue_id, c.class, g.grain,
+    date_bin(g.width, c.ended_at, timestamptz '2000-01-01 00:00:00+00'), coalesce(c.account_id::text, ''),
+    count(*) filter (where c.channel = 'Email'), count(*) filter (where c.channel = 'SMS'), count(*) filter (where c.channel = 'Voice'), count(*) filter (where c.channel = 'WebChat'), count(*) filter (where c.channel = 'Facebook'), count(*) filter (where c.channel = 'Instagram'), count(*) filter (where c.channel = 'Twitter'), count(*) filter (where c.channel = 'TrustPilot'), count(*) filter (where c.channel = 'WhatsApp'), count(*) filter (where c.channel = 'Telegram')
+from conversations c
+cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), (nullif(c.queue_id, '00000000-0000-0000-0000-000000000000'::uuid))) as q(queue_id)
+cross join (values (1::smallint, interval '1 hour'), (2::smallint, interval '1 day')) as g(grain, width)
+where q.queue_id is not null and c.class is not null
+group by 1, 2, 3, 4, 5, 6, 7
+on conflict (tenant_id, source, queue_id, k1, grain, bucket, k2) do nothing;
 -- backfill:end

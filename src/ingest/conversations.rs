@@ -3,13 +3,24 @@
 //! stored events for every conversation a batch touches, inside the batch's
 //! transaction and under a per-conversation lock, so the row depends only on
 //! the set of events, never on their order or batching.
+//!
+//! Each change of an ended conversation's class, end, channel, queue or
+//! account is passed on to the count rollup deltas (source 3: k1 the class,
+//! k2 the account): −1 under its old values, +1 under its new ones.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::events::ValidEvent;
+use super::rollups::{self, Key, CHANNELS};
+use crate::domain::Channel;
+use crate::report::buckets::{floor_to, HOUR};
+
+/// The `source` of ended conversations in the count rollups.
+pub const LIVE_SOURCE: i16 = 3;
 
 /// Serialises recomputation per conversation, as [`super::derive`] does per
 /// interaction (its own key space, so the two lock sets never meet). Keys
@@ -88,7 +99,11 @@ with computed as materialized (
         case when c.ended_at is not null and c.first_at is not null
             then extract(epoch from c.ended_at - c.first_at)::float8 end as duration_seconds
     from computed c
-)
+), old as materialized (
+    select t.conversation_id, t.class, t.ended_at, t.channel, t.queue_id, t.account_id
+    from unnest($2::text[]) as c(id)
+    join conversations t on t.tenant_id = $1 and t.conversation_id = c.id
+), upserted as (
 insert into conversations as t (tenant_id, conversation_id, started_event, interaction_id, channel,
     account_id, queue_id, direction, data, ended_at, first_connected_at, last_connected_at,
     ended_in_ivr, responded, class, duration_seconds)
@@ -107,6 +122,16 @@ where (t.started_event, t.ended_at, t.first_connected_at, t.last_connected_at, t
     is distinct from (excluded.started_event, excluded.ended_at, excluded.first_connected_at,
         excluded.last_connected_at, excluded.ended_in_ivr, excluded.responded, excluded.class,
         excluded.duration_seconds)
+returning t.conversation_id, t.class, t.ended_at, t.channel, t.queue_id, t.account_id
+)
+select -1::bigint as sign, o.class, o.ended_at, o.channel, o.queue_id,
+    coalesce(o.account_id::text, '') as account
+from old o join upserted u on u.conversation_id = o.conversation_id
+where o.class is not null
+union all
+select 1::bigint, u.class, u.ended_at, u.channel, u.queue_id, coalesce(u.account_id::text, '')
+from upserted u
+where u.class is not null
 "#;
 
 /// The conversations a batch touches: those of its `conversation.*` events
@@ -144,13 +169,50 @@ pub async fn recompute(
     sqlx::query("set local enable_seqscan = off")
         .execute(&mut **tx)
         .await?;
-    sqlx::query(RECOMPUTE)
+    let changes: Vec<Change> = sqlx::query_as(RECOMPUTE)
         .bind(tenant_id)
         .bind(&conversations)
-        .execute(&mut **tx)
+        .fetch_all(&mut **tx)
         .await?;
     sqlx::query("set local enable_seqscan = on")
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    rollups::append(tx, tenant_id, deltas(&changes)).await
+}
+
+/// A class leaving (−1) or entering (+1) the rollups: the sign, class, end,
+/// channel, queue and account (its id as text, empty for none) of an
+/// ended conversation.
+type Change = (
+    i64,
+    String,
+    DateTime<Utc>,
+    Option<String>,
+    Option<Uuid>,
+    String,
+);
+
+/// The rollup deltas of the changes: one row per (queue, class, UTC hour,
+/// account), counted in the channel's column; changes that cancel out
+/// leave no row.
+fn deltas(changes: &[Change]) -> BTreeMap<Key<'_>, [i64; CHANNELS]> {
+    let mut out: BTreeMap<Key<'_>, [i64; CHANNELS]> = BTreeMap::new();
+    for (sign, class, ended_at, channel, queue, account) in changes {
+        let Some(column) = Channel::ALL
+            .iter()
+            .position(|c| Some(c.as_str()) == channel.as_deref())
+        else {
+            continue;
+        };
+        let key = (
+            LIVE_SOURCE,
+            queue.unwrap_or_else(Uuid::nil),
+            class.as_str(),
+            floor_to(*ended_at, HOUR),
+            account.as_str(),
+        );
+        out.entry(key).or_insert([0; CHANNELS])[column] += sign;
+    }
+    out.retain(|_, counts| counts.iter().any(|n| *n != 0));
+    out
 }

@@ -4,6 +4,8 @@
 //! view; this module holds what is particular to them: the request rules,
 //! the classification columns, and the metric objects.
 
+pub mod rollup;
+
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};

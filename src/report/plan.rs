@@ -12,7 +12,7 @@ use super::buckets::{buckets, Bucket};
 use super::live::{LiveCounts, LiveShape};
 use super::request::{ByDate, Grouping, ReportQuery};
 use super::tiles::{Dimension, Family};
-use super::{durations, raw, rollup};
+use super::{durations, live, raw, rollup};
 use crate::domain::{DataKind, SortOrder};
 use crate::error::{ApiError, Result};
 
@@ -256,7 +256,8 @@ pub async fn run(
     let n_buckets = bucket_list.as_ref().map(|(_, l)| l.len()).unwrap_or(1);
     let plan = if use_rollups
         && (rollup::eligible(family, query, bounds.as_deref())
-            || durations::eligible(family, query, bounds.as_deref()))
+            || durations::eligible(family, query, bounds.as_deref())
+            || live::rollup::eligible(family, query, bounds.as_deref()))
     {
         Plan::Rollup
     } else {
@@ -266,7 +267,10 @@ pub async fn run(
         Plan::Rollup if src.kind == MetricKind::Duration => {
             durations::fetch(pool, tenant_id, family, query, bounds).await?
         }
-        Plan::Rollup => rollup::fetch(pool, tenant_id, query, bounds).await?,
+        Plan::Rollup => match live::rollup::shape(src.kind) {
+            Some(shape) => live::rollup::fetch(pool, tenant_id, shape, query, bounds).await?,
+            None => rollup::fetch(pool, tenant_id, query, bounds).await?,
+        },
         Plan::Raw => raw::fetch(pool, &src, tenant_id, query, bounds, data_type_id).await?,
     };
     let groups: Option<Vec<GroupInfo>> = match &query.grouping {

@@ -7,6 +7,7 @@ mod dates;
 mod filters;
 mod late;
 mod order;
+mod rollups;
 mod view;
 
 use serde_json::{json, Value};
