@@ -58,6 +58,48 @@ create index messages_by_conversation on messages (tenant_id, conversation_id, o
 -- tests/api/live/backfill.rs runs these statements against ingested events
 -- and compares the answers with those of the ingest.
 -- backfill:begin
+-- Set-based: each part is one pass over the events, joined by hash.
+with events as materialized (
+    select tenant_id, conversation_id, event_id, kind, occurred_at, interaction_id, channel,
+        account_id, queue_id, direction, data
+    from conversation_events
+), started as (
+    select distinct on (tenant_id, conversation_id) *
+    from events where kind = 'started'
+    order by tenant_id, conversation_id, occurred_at desc, event_id desc
+), ended as (
+    select distinct on (tenant_id, conversation_id) tenant_id, conversation_id, occurred_at as ended_at
+    from events where kind = 'ended'
+    order by tenant_id, conversation_id, occurred_at desc, event_id desc
+), operators as (
+    select e.tenant_id, e.conversation_id, min(e.occurred_at) as first_at, max(e.occurred_at) as last_at
+    from events e
+    left join ended n on n.tenant_id = e.tenant_id and n.conversation_id = e.conversation_id
+    where e.kind = 'operator_connected' and e.occurred_at <= coalesce(n.ended_at, 'infinity')
+    group by e.tenant_id, e.conversation_id
+), ivr as (
+    select distinct on (e.tenant_id, e.conversation_id) e.tenant_id, e.conversation_id,
+        e.kind = 'ivr_entered' as inside
+    from events e
+    left join ended n on n.tenant_id = e.tenant_id and n.conversation_id = e.conversation_id
+    where e.kind in ('ivr_entered', 'ivr_exited') and e.occurred_at <= coalesce(n.ended_at, 'infinity')
+    order by e.tenant_id, e.conversation_id, e.occurred_at desc, e.event_id desc
+), computed as (
+    select k.tenant_id, k.conversation_id, st.event_id as started_event, st.interaction_id,
+        st.channel, st.account_id, st.queue_id, st.direction, st.data, n.ended_at,
+        op.first_at, op.last_at, coalesce(ivr.inside, false) as ended_in_ivr,
+        (op.last_at is not null and exists (
+            select 1 from messages m
+            where m.tenant_id = k.tenant_id and m.conversation_id = k.conversation_id
+              and m.direction = 'Outbound' and not m.automated
+              and m.occurred_at >= op.last_at
+              and m.occurred_at <= coalesce(n.ended_at, 'infinity'))) as responded
+    from (select distinct tenant_id, conversation_id from events) k
+    left join started st on st.tenant_id = k.tenant_id and st.conversation_id = k.conversation_id
+    left join ended n on n.tenant_id = k.tenant_id and n.conversation_id = k.conversation_id
+    left join operators op on op.tenant_id = k.tenant_id and op.conversation_id = k.conversation_id
+    left join ivr on ivr.tenant_id = k.tenant_id and ivr.conversation_id = k.conversation_id
+)
 insert into conversations (tenant_id, conversation_id, started_event, interaction_id, channel,
     account_id, queue_id, direction, data, ended_at, first_connected_at, last_connected_at,
     ended_in_ivr, responded, class, duration_seconds)
@@ -76,41 +118,7 @@ select c.tenant_id, c.conversation_id, c.started_event, c.interaction_id, c.chan
     end,
     case when c.ended_at is not null and c.first_at is not null
         then extract(epoch from c.ended_at - c.first_at)::float8 end
-from (
-    select k.tenant_id, k.conversation_id, st.event_id as started_event, st.interaction_id,
-        st.channel, st.account_id, st.queue_id, st.direction, st.data, en.ended_at,
-        op.first_at, op.last_at, coalesce(ivr.inside, false) as ended_in_ivr,
-        (op.last_at is not null and exists (
-            select 1 from messages m
-            where m.tenant_id = k.tenant_id and m.conversation_id = k.conversation_id
-              and m.direction = 'Outbound' and not m.automated
-              and m.occurred_at >= op.last_at
-              and m.occurred_at <= coalesce(en.ended_at, 'infinity'))) as responded
-    from (select distinct tenant_id, conversation_id from conversation_events) k
-    left join lateral (
-        select e.event_id, e.interaction_id, e.channel, e.account_id, e.queue_id, e.direction, e.data
-        from conversation_events e
-        where e.tenant_id = k.tenant_id and e.conversation_id = k.conversation_id and e.kind = 'started'
-        order by e.occurred_at desc, e.event_id desc limit 1) st on true
-    left join lateral (
-        select e.occurred_at as ended_at
-        from conversation_events e
-        where e.tenant_id = k.tenant_id and e.conversation_id = k.conversation_id and e.kind = 'ended'
-        order by e.occurred_at desc, e.event_id desc limit 1) en on true
-    left join lateral (
-        select min(e.occurred_at) as first_at, max(e.occurred_at) as last_at
-        from conversation_events e
-        where e.tenant_id = k.tenant_id and e.conversation_id = k.conversation_id
-          and e.kind = 'operator_connected'
-          and e.occurred_at <= coalesce(en.ended_at, 'infinity')) op on true
-    left join lateral (
-        select e.kind = 'ivr_entered' as inside
-        from conversation_events e
-        where e.tenant_id = k.tenant_id and e.conversation_id = k.conversation_id
-          and e.kind in ('ivr_entered', 'ivr_exited')
-          and e.occurred_at <= coalesce(en.ended_at, 'infinity')
-        order by e.occurred_at desc, e.event_id desc limit 1) ivr on true
-) c
+from computed c
 on conflict (tenant_id, conversation_id) do nothing;
 
 -- Their counts in the count rollups (source 3: k1 the class, k2 the
