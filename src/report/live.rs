@@ -49,19 +49,6 @@ pub enum LiveMeasure {
     Durations,
 }
 
-impl LiveMeasure {
-    pub const ALL: [Self; 3] = [Self::Totals, Self::Percentages, Self::Durations];
-
-    /// The last segment of the by-accounts paths.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Totals => "totals",
-            Self::Percentages => "percentages",
-            Self::Durations => "durations",
-        }
-    }
-}
-
 /// The metric object of a live count tile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiveShape {
@@ -258,7 +245,10 @@ pub fn description(measure: LiveMeasure) -> &'static str {
             "connected -> abandoned; else handled. Only events at or before the end count; events ",
             "of one instant are ordered by event id, and a message at the instant of the last ",
             "connection comes after it. Of several `conversation.started` (or `.ended`) events, ",
-            "the latest by occurredAt, then event id, holds. Late events recompute the class."
+            "the latest by occurredAt, then event id, holds; a conversation without one is never ",
+            "counted (it has no channel). Late events recompute the class. Without `direction` or ",
+            "data conditions, and with every bound on a UTC quarter hour, the answer comes from ",
+            "the count rollups (`X-Query-Plan: rollup`), identical to the raw rows."
         ),
         LiveMeasure::Percentages => concat!(
             "As the live totals, with each class as a percentage of `total` (unrounded; null ",
