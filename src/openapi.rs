@@ -52,8 +52,12 @@ pub struct GroupAnswer {
     pub buckets: Option<Vec<BucketAnswer>>,
 }
 
-/// The answer of every tile. M is `{"count"}` for count tiles and
-/// `{"count","average","min","max","p50","p90"}` (seconds) for duration tiles.
+/// The answer of every tile. M is `{"count"}` for count tiles,
+/// `{"count","average","min","max","p50","p90"}` (seconds) for duration tiles,
+/// and for live conversation tiles `{"total","abandonedByCustomer",
+/// "abandonedByOperator","handled"}` (WebChat) or `{"total","abandonedInIvr",
+/// "abandoned","handled"}` (Voice), the classes as percentages of `total`
+/// (null when it is 0) on the percentages tiles.
 /// Count: `{…M}`. By-date:
 /// `{"groupBy","timeZone","buckets"}`. By-X: `{"groups"}`, one per requested
 /// key in request order, zero-filled. By-X by-date:
@@ -185,6 +189,7 @@ impl Modify for Security {
         (name = "interactions", description = "Interaction state tiles (1-11), queue time (12), IVR time (28)"),
         (name = "advisors", description = "Advisor actions (13)"),
         (name = "messages", description = "Message volume (14-18), response and wait times (19-23)"),
+        (name = "conversations", description = "Live conversations (24-27)"),
         (name = "views", description = "The rows behind the tiles (37)"),
         (name = "export", description = "The CSV mirror of every reporting endpoint"),
         (name = "operations", description = "Health and metrics"),

@@ -1,5 +1,6 @@
 //! `POST /ingest/v1/events`: validate a whole batch, store it atomically.
 
+pub mod conversations;
 pub mod derive;
 pub mod durations;
 pub mod events;

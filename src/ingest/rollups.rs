@@ -19,11 +19,12 @@ use super::events::{EventKind, ValidEvent};
 use crate::domain::Channel;
 use crate::report::buckets::{floor_to, HOUR};
 
-/// Key of a delta row: source (1 audits, 2 messages), the event's queue
-/// (the nil UUID when it names none), k1, UTC hour, k2.
-type Key<'a> = (i16, Uuid, &'a str, DateTime<Utc>, &'a str);
+/// Key of a delta row: source (1 audits, 2 messages, 3 ended conversations
+/// by class and account, [`super::conversations`]), the event's queue (the
+/// nil UUID when it names none), k1, UTC hour, k2.
+pub(crate) type Key<'a> = (i16, Uuid, &'a str, DateTime<Utc>, &'a str);
 
-const CHANNELS: usize = Channel::ALL.len();
+pub(crate) const CHANNELS: usize = Channel::ALL.len();
 
 fn text<'a>(payload: &'a Value, field: &str) -> &'a str {
     payload
@@ -129,7 +130,15 @@ pub async fn apply(
     events: &[ValidEvent],
     stored: &HashSet<&str>,
 ) -> sqlx::Result<()> {
-    let deltas = deltas(events, stored);
+    append(tx, tenant_id, deltas(events, stored)).await
+}
+
+/// Appends delta rows, one per key, the channel counts in `c1..c10`.
+pub(crate) async fn append(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: Uuid,
+    deltas: BTreeMap<Key<'_>, [i64; CHANNELS]>,
+) -> sqlx::Result<()> {
     if deltas.is_empty() {
         return Ok(());
     }

@@ -46,6 +46,7 @@ fn metric_fields(value: MetricValue) -> Vec<String> {
             seconds(t.p50),
             seconds(t.p90),
         ],
+        MetricValue::Live(counts) => counts.csv_fields(),
     }
 }
 

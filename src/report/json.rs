@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::buckets::Bucket;
+use super::live::LiveCounts;
 use super::plan::{Answer, MetricValue};
 
 /// A metric object, flattened into buckets and groups.
@@ -24,6 +25,8 @@ pub enum MetricJson {
         p50: Option<f64>,
         p90: Option<f64>,
     },
+    /// Live conversations: `{"total", <classes>…}`.
+    Live(LiveCounts),
 }
 
 impl From<MetricValue> for MetricJson {
@@ -38,6 +41,7 @@ impl From<MetricValue> for MetricJson {
                 p50: t.p50,
                 p90: t.p90,
             },
+            MetricValue::Live(counts) => Self::Live(counts),
         }
     }
 }

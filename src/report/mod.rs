@@ -6,6 +6,7 @@ pub mod buckets;
 pub mod csv;
 pub mod durations;
 pub mod json;
+pub mod live;
 pub mod plan;
 pub mod raw;
 pub mod request;

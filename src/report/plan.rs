@@ -9,9 +9,10 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use super::buckets::{buckets, Bucket};
+use super::live::{LiveCounts, LiveShape};
 use super::request::{ByDate, Grouping, ReportQuery};
 use super::tiles::{Dimension, Family};
-use super::{durations, raw, rollup};
+use super::{durations, live, raw, rollup};
 use crate::domain::{DataKind, SortOrder};
 use crate::error::{ApiError, Result};
 
@@ -31,6 +32,8 @@ pub struct DurationStats {
 pub enum MetricValue {
     Count(i64),
     Duration(DurationStats),
+    /// Live conversations: the total and each class ([`super::live`]).
+    Live(LiveCounts),
 }
 
 /// The kind of metric a family yields.
@@ -39,6 +42,8 @@ pub enum MetricKind {
     Count,
     /// Statistics over a seconds column of the source.
     Duration,
+    /// Live conversation classes, as counts or percentages.
+    Live(LiveShape),
 }
 
 impl MetricKind {
@@ -46,6 +51,7 @@ impl MetricKind {
         match self {
             Self::Count => MetricValue::Count(0),
             Self::Duration => MetricValue::Duration(DurationStats::default()),
+            Self::Live(shape) => MetricValue::Live(LiveCounts::zero(shape)),
         }
     }
 
@@ -54,6 +60,7 @@ impl MetricKind {
         match self {
             Self::Count => &["count"],
             Self::Duration => &["count", "average", "min", "max", "p50", "p90"],
+            Self::Live(shape) => shape.columns(),
         }
     }
 }
@@ -249,7 +256,8 @@ pub async fn run(
     let n_buckets = bucket_list.as_ref().map(|(_, l)| l.len()).unwrap_or(1);
     let plan = if use_rollups
         && (rollup::eligible(family, query, bounds.as_deref())
-            || durations::eligible(family, query, bounds.as_deref()))
+            || durations::eligible(family, query, bounds.as_deref())
+            || live::rollup::eligible(family, query, bounds.as_deref()))
     {
         Plan::Rollup
     } else {
@@ -259,7 +267,10 @@ pub async fn run(
         Plan::Rollup if src.kind == MetricKind::Duration => {
             durations::fetch(pool, tenant_id, family, query, bounds).await?
         }
-        Plan::Rollup => rollup::fetch(pool, tenant_id, query, bounds).await?,
+        Plan::Rollup => match live::rollup::shape(src.kind) {
+            Some(shape) => live::rollup::fetch(pool, tenant_id, shape, query, bounds).await?,
+            None => rollup::fetch(pool, tenant_id, query, bounds).await?,
+        },
         Plan::Raw => raw::fetch(pool, &src, tenant_id, query, bounds, data_type_id).await?,
     };
     let groups: Option<Vec<GroupInfo>> = match &query.grouping {
@@ -285,6 +296,7 @@ pub async fn run(
                 let n = match value {
                     MetricValue::Count(n) => *n,
                     MetricValue::Duration(stats) => stats.count,
+                    MetricValue::Live(counts) => counts.total,
                 };
                 *totals.entry(key.as_str()).or_default() += n;
             }

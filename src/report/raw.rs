@@ -4,6 +4,7 @@
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
+use super::live;
 use super::plan::{average_seconds, inconsistent, millis, DurationStats, MetricKind, MetricValue};
 use super::request::{DataCondition, Grouping, Params, ReportQuery};
 use super::tiles::{Dimension, Family};
@@ -48,6 +49,7 @@ pub(crate) async fn fetch(
         let bucket = bucket_index(tenant_id, row.try_get("bucket")?, n_buckets)?;
         let value = match src.kind {
             MetricKind::Count => MetricValue::Count(row.try_get("n")?),
+            MetricKind::Live(shape) => MetricValue::Live(live::decode(shape, &row)?),
             MetricKind::Duration => MetricValue::Duration(DurationStats {
                 count: row.try_get("n")?,
                 average: millis(average_seconds(
@@ -98,8 +100,24 @@ const MESSAGES: Source = Source {
     seconds: "",
 };
 
+/// Ended conversations (the view over the rows derived at ingest).
+const CONVERSATIONS: Source = Source {
+    table: "conversation_outcomes s",
+    channel: "s.channel",
+    queue: "s.queue_id",
+    user: "s.user_id",
+    account: "s.account_id",
+    kind: MetricKind::Duration,
+    seconds: "s.duration_seconds",
+};
+
 pub(crate) fn source(family: Family, params: &Params) -> Source {
     match (family, params) {
+        (Family::Live(measure), Params::Live { channel, .. }) => Source {
+            kind: live::kind(measure, *channel),
+            ..CONVERSATIONS
+        },
+        (Family::Live(_), _) => CONVERSATIONS,
         (Family::QueueTime, _) => Source {
             kind: MetricKind::Duration,
             seconds: "s.queue_seconds",
@@ -184,6 +202,7 @@ impl<'a> CountKeys<'a> {
             }),
             Params::MessageVolume { direction } => Some(Self::Direction(*direction)),
             Params::ResponseTime { .. }
+            | Params::Live { .. }
             | Params::QueueTime
             | Params::IvrTime
             | Params::UnitOfWork { .. } => None,
@@ -240,6 +259,7 @@ fn push_params(qb: &mut QueryBuilder<'_, Postgres>, src: &Source, params: &Param
         Params::UnitOfWork { action } => {
             qb.push(unit_of_work_condition(*action));
         }
+        Params::Live { direction, .. } => live::push_conditions(qb, src.kind, *direction),
     }
 }
 
@@ -316,6 +336,7 @@ fn build_sql<'a>(
     }
     match src.kind {
         MetricKind::Count => qb.push("count(*)::bigint as n"),
+        MetricKind::Live(_) => qb.push(live::COUNT_COLUMNS),
         MetricKind::Duration => qb
             .push("count(*)::bigint as n, sum(round(")
             .push(src.seconds)

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::live::{self, LiveChannel};
 use super::tiles::{Dimension, Family, Tile};
 use crate::domain::{
     Channel, Direction, Granularity, InteractionState, ResponseTimeKind, SortOrder,
@@ -127,6 +128,9 @@ pub struct FiltersBody {
     /// Only events on these channels (an empty list is no filter). Required
     /// on by-channels endpoints, where it also names the groups.
     pub channels: Option<Vec<Channel>>,
+    /// Live conversation tiles only (required there): `WebChat` or `Voice`,
+    /// in place of `channels`.
+    pub channel: Option<Channel>,
     /// Only events of these queues (an empty list is no filter). Required on
     /// by-queues endpoints, where it also names the groups.
     pub queues: Option<Vec<Uuid>>,
@@ -195,6 +199,12 @@ pub enum Params {
     IvrTime,
     UnitOfWork {
         action: UnitOfWorkAction,
+    },
+    /// Live conversations: the channel (also the channel filter) and the
+    /// direction of a Voice conversation.
+    Live {
+        channel: LiveChannel,
+        direction: Option<Direction>,
     },
 }
 
@@ -310,7 +320,7 @@ impl ReportQuery {
 
         let raw_channels = body.filters.channels;
         let raw_queues = body.filters.queues;
-        let filters = Filters {
+        let mut filters = Filters {
             channels: non_empty(raw_channels.clone()),
             queues: non_empty(raw_queues.clone()),
             data: body.filters.data.unwrap_or_default(),
@@ -332,6 +342,17 @@ impl ReportQuery {
             Family::UnitOfWork => Params::UnitOfWork {
                 action: required(body.action, "action")?,
             },
+            Family::Live(_) => {
+                let (channel, direction) = live::params(
+                    "",
+                    body.new_state,
+                    body.filters.channel,
+                    raw_channels.is_some(),
+                    body.direction,
+                )?;
+                filters.channels = Some(vec![channel.channel()]);
+                Params::Live { channel, direction }
+            }
         };
 
         let grouping = match tile.dimension {

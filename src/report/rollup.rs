@@ -20,7 +20,7 @@ use crate::error::Result;
 /// The finest segment: every current UTC offset is a multiple of it.
 const ROLLUP_SECONDS: i64 = 15 * 60;
 
-fn aligned(t: DateTime<Utc>) -> bool {
+pub(crate) fn aligned(t: DateTime<Utc>) -> bool {
     t.timestamp().rem_euclid(ROLLUP_SECONDS) == 0 && t.nanosecond() == 0
 }
 

@@ -2,6 +2,8 @@
 //! by-date; JSON or CSV is chosen by the route prefix. Every endpoint of
 //! `/reporting/v1.2` and its export twin is one row of [`all`].
 
+use super::live::{self, LiveMeasure};
+
 /// What is measured, and from which events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -17,15 +19,20 @@ pub enum Family {
     MessageVolume,
     /// Tiles 19–23: advisor response and originator wait times.
     ResponseTimes,
+    /// Tiles 24–27: live conversations, counted at their end ([`live`]).
+    Live(LiveMeasure),
 }
 
-const ALL_FAMILIES: [Family; 6] = [
+const ALL_FAMILIES: [Family; 9] = [
     Family::InteractionState,
     Family::QueueTime,
     Family::IvrTime,
     Family::UnitOfWork,
     Family::MessageVolume,
     Family::ResponseTimes,
+    Family::Live(LiveMeasure::Totals),
+    Family::Live(LiveMeasure::Percentages),
+    Family::Live(LiveMeasure::Durations),
 ];
 
 impl Family {
@@ -37,6 +44,18 @@ impl Family {
             Self::UnitOfWork => "unit-of-work",
             Self::MessageVolume => "messages/volume",
             Self::ResponseTimes => "messages/response-times",
+            Self::Live(_) => "conversations/live",
+        }
+    }
+
+    /// What follows the dimension in the path: the live by-accounts tiles
+    /// end in their measure (`…/by-accounts/percentages`).
+    fn path_tail(self, dimension: Dimension) -> &'static str {
+        match (self, dimension) {
+            (Self::Live(LiveMeasure::Totals), Dimension::Account) => "/totals",
+            (Self::Live(LiveMeasure::Percentages), _) => "/percentages",
+            (Self::Live(LiveMeasure::Durations), _) => "/durations",
+            _ => "",
         }
     }
 
@@ -58,6 +77,8 @@ impl Family {
                 Dimension::Account,
                 Dimension::User,
             ],
+            Self::Live(LiveMeasure::Totals) => &[Dimension::Total, Dimension::Account],
+            Self::Live(_) => &[Dimension::Account],
         }
     }
 
@@ -70,6 +91,9 @@ impl Family {
             Self::UnitOfWork => "Advisor actions",
             Self::MessageVolume => "Message volume",
             Self::ResponseTimes => "Advisor response and originator wait times",
+            Self::Live(LiveMeasure::Totals) => "Live conversations",
+            Self::Live(LiveMeasure::Percentages) => "Live conversations by account: percentages",
+            Self::Live(LiveMeasure::Durations) => "Live conversations by account: durations",
         }
     }
 
@@ -121,6 +145,7 @@ impl Family {
                  it). Times are recomputed whenever a late event of the interaction arrives. Metric T: `count, average, min, max, p50, p90` in seconds \
                  (continuous percentiles, as SQL `percentile_cont`; null statistics when count is 0)."
             }
+            Self::Live(measure) => live::description(measure),
         }
     }
 
@@ -129,6 +154,7 @@ impl Family {
             Self::InteractionState | Self::QueueTime | Self::IvrTime => "interactions",
             Self::UnitOfWork => "advisors",
             Self::MessageVolume | Self::ResponseTimes => "messages",
+            Self::Live(_) => "conversations",
         }
     }
 }
@@ -201,10 +227,11 @@ impl Tile {
     /// The path below `/reporting/v1.2/` (and `/reporting/export/v1.2/`).
     pub fn path(&self) -> String {
         format!(
-            "{}/{}{}",
+            "{}/{}{}{}",
             self.family.base_path(),
             if self.by_date { "by-date" } else { "count" },
-            self.dimension.path_suffix()
+            self.dimension.path_suffix(),
+            self.family.path_tail(self.dimension)
         )
     }
 }

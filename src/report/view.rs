@@ -1,5 +1,5 @@
-//! Tile 37: the rows behind the tiles (`view/interactions`, `view/messages`,
-//! `view/unit-of-work`). JSON answers hold at most 1,000 rows; the CSV export
+//! Tile 37: the rows behind the tiles (`view/interactions`,
+//! `view/conversations`, `view/messages`, `view/unit-of-work`). JSON answers hold at most 1,000 rows; the CSV export
 //! streams up to 1,000,000 straight from the database cursor, so memory stays
 //! flat whatever the row count.
 
@@ -13,6 +13,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::live;
 use super::raw::{containment_candidates, push_any, unit_of_work_condition};
 use super::request::{check_range, non_empty, DataCondition};
 use crate::domain::{
@@ -32,16 +33,23 @@ pub const EXPORT_ROWS: i64 = 1_000_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViewKind {
     Interactions,
+    Conversations,
     Messages,
     UnitOfWork,
 }
 
 impl ViewKind {
-    pub const ALL: [ViewKind; 3] = [Self::Interactions, Self::Messages, Self::UnitOfWork];
+    pub const ALL: [ViewKind; 4] = [
+        Self::Interactions,
+        Self::Conversations,
+        Self::Messages,
+        Self::UnitOfWork,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
             Self::Interactions => "view/interactions",
+            Self::Conversations => "view/conversations",
             Self::Messages => "view/messages",
             Self::UnitOfWork => "view/unit-of-work",
         }
@@ -50,6 +58,7 @@ impl ViewKind {
     fn table(self) -> &'static str {
         match self {
             Self::Interactions => "interaction_audits",
+            Self::Conversations => "conversation_outcomes",
             Self::Messages => "messages",
             Self::UnitOfWork => "units_of_work",
         }
@@ -58,6 +67,7 @@ impl ViewKind {
     fn contexts(self) -> &'static [Context] {
         match self {
             Self::Interactions => &[Context::Data, Context::Queue, Context::User],
+            Self::Conversations => &[Context::Account, Context::Queue],
             Self::Messages => &[Context::Account, Context::Queue, Context::User],
             Self::UnitOfWork => &[Context::Queue, Context::User],
         }
@@ -70,6 +80,17 @@ impl ViewKind {
                  interaction may appear several times). `filters` holds the tile's flattened \
                  request: `from`, `to`, `newState`, `oldState`, `channels`, `queues`, `data`, \
                  `userIds`. Contexts: Data, Queue, User."
+            }
+            Self::Conversations => {
+                "The conversations a live tile counts, one row per ended conversation, its \
+                 `timestamp` the `conversation.ended` (the latest, by occurredAt then event id), \
+                 its `interactionId` and `channel` those of its `conversation.started` and its \
+                 `reference` the interaction's latest. `filters` holds the live tile's flattened \
+                 request: `from`, `to`, `newState` (required, exactly `[\"Closed\"]`), `channel` \
+                 (required, WebChat or Voice), `direction` (Voice), `queues`, `accounts`, `data`, \
+                 all matched against the `conversation.started`. Contexts: Account, Queue \
+                 (`{\"id\",\"name\"}`; null when the conversation has none). Ties on the \
+                 timestamp are ordered by conversation id."
             }
             Self::Messages => {
                 "The messages a message tile counts. `filters`: `from`, `to`, `direction`, \
@@ -92,6 +113,8 @@ pub struct ViewFilters {
     #[schema(value_type = String, format = DateTime)]
     pub to: Instant,
     pub channels: Option<Vec<Channel>>,
+    /// view/conversations: `WebChat` or `Voice` (required there).
+    pub channel: Option<Channel>,
     pub queues: Option<Vec<Uuid>>,
     pub data: Option<Vec<DataCondition>>,
     pub new_state: Option<Vec<InteractionState>>,
@@ -161,16 +184,29 @@ impl ViewQuery {
         let names = |list: Option<Vec<InteractionState>>| {
             non_empty(list).map(|l| l.iter().map(|s| s.as_str().to_owned()).collect())
         };
+        // The live tiles' rules: newState exactly [Closed], one channel.
+        let (mut channels, mut new_state) = (f.channels, f.new_state);
+        if kind == ViewKind::Conversations {
+            let (channel, _) = live::params(
+                "filters.",
+                new_state,
+                f.channel,
+                channels.is_some(),
+                f.direction,
+            )?;
+            channels = Some(vec![channel.channel()]);
+            new_state = None;
+        }
         Ok(Self {
             kind,
             from: f.from.0,
             to: f.to.0,
             filters: RowFilters {
-                channels: non_empty(f.channels)
+                channels: non_empty(channels)
                     .map(|l| l.iter().map(|c| c.as_str().to_owned()).collect()),
                 queues: non_empty(f.queues),
                 data: f.data.unwrap_or_default(),
-                new_states: names(f.new_state),
+                new_states: names(new_state),
                 old_states: names(f.old_state),
                 users: non_empty(f.user_ids),
                 accounts: non_empty(f.accounts),
@@ -200,7 +236,8 @@ impl ViewQuery {
         // Directory joins only for the contexts asked for.
         let queue = self.contexts.contains(&Context::Queue);
         let user = self.contexts.contains(&Context::User);
-        let account = self.kind == ViewKind::Messages && self.contexts.contains(&Context::Account);
+        let accounts = matches!(self.kind, ViewKind::Messages | ViewKind::Conversations);
+        let account = accounts && self.contexts.contains(&Context::Account);
         qb.push(", s.channel, s.occurred_at, s.queue_id");
         qb.push(if queue { ", dq.name" } else { ", null::text" });
         qb.push(", s.user_id");
@@ -209,7 +246,7 @@ impl ViewQuery {
         } else {
             ", null::text"
         });
-        qb.push(if self.kind == ViewKind::Messages {
+        qb.push(if accounts {
             ", s.account_id"
         } else {
             ", null::uuid"
@@ -257,7 +294,7 @@ impl ViewQuery {
                     push_any(&mut qb, "s.old_state", old.clone(), "text");
                 }
             }
-            ViewKind::Messages => {
+            ViewKind::Messages | ViewKind::Conversations => {
                 if let Some(direction) = f.direction {
                     qb.push(" and s.direction = ").push_bind(direction.as_str());
                 }

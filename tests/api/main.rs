@@ -16,6 +16,7 @@ mod fold;
 mod ingest;
 mod isolation;
 mod limits;
+mod live;
 mod messages;
 mod model;
 mod ops;

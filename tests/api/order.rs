@@ -1,6 +1,8 @@
 //! Order independence (API.md §3): the same events ingested in any order,
 //! batching or concurrency give identical answers to every tile.
 
+pub mod live;
+
 use chrono::Duration;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
@@ -41,13 +43,19 @@ fn step() -> impl Strategy<Value = (u32, Step, usize, Value)> {
     )
 }
 
-/// Events of up to four interactions on any channel, around the DST change
-/// of window `w`, with unique ids (plus the directory of data types).
+/// Events of up to four interactions on any channel and up to four
+/// conversations ([`live`]), around the DST change of window `w`, with
+/// unique ids (plus the directory of data types).
 fn event_set(w: usize) -> impl Strategy<Value = Vec<Value>> {
     let base = window_start(w, 3);
     let interaction = (0..CHANNELS.len(), prop::collection::vec(step(), 1..12));
-    prop::collection::vec(interaction, 1..5).prop_map(move |interactions| {
+    let sets = (
+        prop::collection::vec(interaction, 1..5),
+        live::conversation_set(w),
+    );
+    sets.prop_map(move |(interactions, conversations)| {
         let mut events = directory();
+        events.extend(conversations);
         for (i, (channel, steps)) in interactions.into_iter().enumerate() {
             let interaction = format!("i{i}");
             let channel = CHANNELS[channel];
@@ -229,6 +237,7 @@ fn questions(w: usize) -> Vec<(String, Value)> {
             json!({"userIds": [U1, U2], "filters": day}),
         );
     }
+    list.extend(live::questions(w));
     list.into_iter()
         .map(|(tile, mut body)| {
             body["timeZone"] = json!(zone);
@@ -270,6 +279,7 @@ fn any_order_batching_and_concurrency_give_identical_answers() {
             )
         });
     let cases_with_times = std::sync::atomic::AtomicUsize::new(0);
+    let cases_with_live = std::sync::atomic::AtomicUsize::new(0);
     runner
         .run(&strategy, |(w, events, shuffled, cuts)| {
             runtime.block_on(async {
@@ -312,6 +322,14 @@ fn any_order_batching_and_concurrency_give_identical_answers() {
                     })
                     .count();
                 cases_with_times.fetch_add(timed, std::sync::atomic::Ordering::Relaxed);
+                let live = expected
+                    .iter()
+                    .filter(|a| {
+                        a["tile"] == "conversations/live/count"
+                            && a["answer"]["total"].as_i64() > Some(0)
+                    })
+                    .count();
+                cases_with_live.fetch_add(live, std::sync::atomic::Ordering::Relaxed);
                 prop_assert_eq!(actual, expected);
                 Ok(())
             })
@@ -321,5 +339,9 @@ fn any_order_batching_and_concurrency_give_identical_answers() {
     assert!(
         cases < 8 || cases_with_times.into_inner() > 0,
         "the generated sets must exercise derived times, not only empty answers"
+    );
+    assert!(
+        cases < 8 || cases_with_live.into_inner() > 0,
+        "the generated sets must end conversations inside the range"
     );
 }

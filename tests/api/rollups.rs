@@ -222,7 +222,7 @@ pub(crate) fn events(w: usize) -> impl Strategy<Value = Vec<Value>> {
 
 /// A range in window `w`: `start` quarter hours after its start (plus 7
 /// minutes when `odd`), `length` quarter hours long (≤ 24 h for Hour).
-fn range(w: usize, group_by: &str, start: i64, odd: bool, length: i64) -> Value {
+pub(crate) fn range(w: usize, group_by: &str, start: i64, odd: bool, length: i64) -> Value {
     let from = window_start(w, 36) + Duration::minutes(start * 15 + if odd { 7 } else { 0 });
     let length = if group_by == "Hour" {
         length % (24 * 4) + 1
@@ -384,16 +384,16 @@ pub(crate) async fn ask(router: &Router, token: &str, tile: &str, body: &Value) 
 }
 
 /// How many answers the rollups served, of how many questions.
-struct Served {
-    rollup: usize,
-    questions: usize,
+pub(crate) struct Served {
+    pub(crate) rollup: usize,
+    pub(crate) questions: usize,
 }
 
 /// Generates cases of (window, events, questions); for each, ingests
 /// `early(events)` then every event (late events and duplicates), asks each
 /// question of the planner and of a router without rollups, and checks the
 /// answers are the same.
-fn compare_paths<E, Q>(
+pub(crate) fn compare_paths<E, Q>(
     name: &str,
     default_cases: u32,
     events: fn(usize) -> E,
