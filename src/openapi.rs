@@ -280,6 +280,13 @@ fn tile_body_schema(tile: &Tile) -> RefOr<Schema> {
         Family::ResponseTimes => top.insert("responseTime".into(), text.clone()),
         Family::UnitOfWork => top.insert("action".into(), text.clone()),
         Family::QueueTime | Family::IvrTime => None,
+        Family::Live(_) => {
+            let closed = json!({"type": "array", "minItems": 1, "maxItems": 1,
+                "items": {"type": "string", "enum": ["Closed"]}});
+            top.insert("newState".into(), closed);
+            let channel = json!({"type": "string", "enum": ["WebChat", "Voice"]});
+            filters.insert("channel".into(), channel)
+        }
     };
     match tile.dimension {
         Dimension::Total => None,
