@@ -280,6 +280,13 @@ pub fn validate(index: usize, value: &Value) -> Result<ValidEvent, FieldError> {
         K::DirectoryAccount => normalise::<DirectoryAccount>(value, &prefix)?,
         K::DirectoryDataType => normalise::<DirectoryDataType>(value, &prefix)?,
     };
+    // PostgreSQL cannot store NUL in text or jsonb: refuse it here, by path.
+    if let Some(path) = crate::report::request::nul_at(&payload, &prefix) {
+        return Err(FieldError::new(
+            path,
+            "must not contain the NUL character (U+0000)",
+        ));
+    }
     if let Value::Object(map) = &mut payload {
         // Absent optionals are stored as absent, not null.
         map.retain(|_, v| !v.is_null());

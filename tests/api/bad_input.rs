@@ -261,3 +261,39 @@ async fn slow_and_truncated_bodies_are_cut_off_and_store_nothing() {
     service.kill().await;
     std::fs::remove_file(&log).ok();
 }
+
+/// PostgreSQL cannot store NUL in text or jsonb: a NUL in any string of a
+/// request or an event is a 422 naming it, never a database error (a 500
+/// Schemathesis found with `\u0000` in a data filter value).
+#[tokio::test]
+async fn a_nul_character_is_a_422_naming_its_field() {
+    let app = TestApp::spawn().await;
+    let mut filters = range();
+    filters["data"] = json!([{"id": uuid::Uuid::new_v4(), "values": ["a\u{0}b"]}]);
+    let problem = app
+        .post(
+            "/reporting/v1.2/interactions/state/by-date",
+            &json!({"newState": ["Closed"], "filters": filters}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(problem["errors"][0]["field"], "filters.data[0].values[0]");
+    let view = json!({"filters": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z",
+        "data": [{"id": uuid::Uuid::new_v4(), "values": ["\u{0}"]}]}});
+    let problem = app.post(VIEW, &view).await.problem(422);
+    assert_eq!(problem["errors"][0]["field"], "filters.data[0].values[0]");
+    let events = json!([
+        {"id": "ok", "type": "presence.changed", "occurredAt": "2026-01-01T10:00:00Z",
+         "userId": uuid::Uuid::new_v4(), "state": "Online"},
+        {"id": "nul", "type": "interaction.state_changed", "occurredAt": "2026-01-01T10:00:00Z",
+         "interactionId": "i1", "reference": "R\u{0}1", "channel": "Email", "newState": "Draft"},
+    ]);
+    let problem = app.post("/ingest/v1/events", &events).await.problem(422);
+    assert_eq!(problem["errors"][0]["field"], "[1].reference", "{problem}");
+    let stored: i64 = sqlx::query_scalar("select count(*) from events where tenant_id = $1")
+        .bind(app.tenant.id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0, "a refused batch stores nothing");
+}
