@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 #[cfg(unix)]
 mod crash;
+mod dashboard;
 mod dst;
 mod errors;
 mod export;
