@@ -139,7 +139,9 @@ async function downloadCsv(path, body, button) {
     a.download = path.replace(/\//g, "_") + ".csv";
     document.body.appendChild(a);
     a.click();
-    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    // The browser reads the blob after the click, late on a busy machine:
+    // keep it a minute (revoking at once loses the download).
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 60000);
     button.textContent = label;
   } catch (e) {
     button.textContent = label;
@@ -207,7 +209,7 @@ function legend(names) {
 
 /** A line chart of several series over the same labels, hand-drawn SVG. */
 function lineChart(title, labels, series) {
-  const W = 640, H = 240, L = 44, R = 10, T = 10, B = 46;
+  const W = 640, H = 240, L = 44, R = 34, T = 10, B = 46;
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values.map((v) => v || 0))));
   const x = (i) => L + (labels.length <= 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (labels.length - 1));
   const y = (v) => T + (H - T - B) * (1 - v / max);
