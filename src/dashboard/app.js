@@ -394,7 +394,11 @@ async function runTile(tile, node) {
   cache.replaceChildren(...answers.map((a) => el("span", { class: "badge", title: a.path,
     text: `${a.name}: X-Cache ${a.cache || "none"}` })));
   const view = tile.render(answers);
-  body.replaceChildren(...(view.empty ? [el("p", { class: "message", text: "No data in this range." })] : []), ...view.nodes);
+  // An empty range says so and keeps its table of zeros, with no chart.
+  body.replaceChildren(...(view.empty
+    ? [el("p", { class: "message", role: "status", text: "No data in this range." }),
+      ...view.nodes.filter((n) => !n.classList.contains("chart"))]
+    : view.nodes));
   downloads.replaceChildren(...requests.map((r) => {
     const b = el("button", { type: "button", class: "secondary", text: `Download CSV${requests.length > 1 ? " (" + r.name + ")" : ""}` });
     b.addEventListener("click", () => downloadCsv(r.path, r.body, b));

@@ -297,6 +297,54 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         std::fs::write(docs.join("dashboard.png"), &png).expect("docs/dashboard.png");
     }
 
+    // At phone width nothing runs off the side of the page.
+    client.set_window_size(390, 844).await.expect("phone width");
+    let overflow = js(
+        &client,
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        vec![],
+    )
+    .await;
+    assert!(
+        overflow.as_i64().is_some_and(|o| o <= 0),
+        "{overflow} px too wide at 390 px"
+    );
+    let phone = client.screenshot().await.expect("screenshot");
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/dashboard-phone.png");
+    std::fs::write(target, phone).expect("phone screenshot");
+    client
+        .set_window_size(1280, 800)
+        .await
+        .expect("desktop width");
+
+    // A range without events says so on every tile (no zero chart).
+    js(
+        &client,
+        "document.getElementById('preset').value='custom';\
+         document.getElementById('from').value='2020-01-01T00:00';\
+         document.getElementById('to').value='2020-01-08T00:00';",
+        vec![],
+    )
+    .await;
+    client
+        .find(Locator::Css("#apply"))
+        .await
+        .expect("apply")
+        .click()
+        .await
+        .expect("show");
+    let states = tiles_settled(&client).await;
+    for (tile, state) in states.as_object().expect("states") {
+        assert_eq!(state, "empty", "{tile}: {states}");
+    }
+    let chart = js(
+        &client,
+        "return document.querySelector('#tile-states .message').textContent",
+        vec![],
+    )
+    .await;
+    assert_eq!(chart, "No data in this range.");
+
     // Over a granularity's limit, the page explains and suggests, asking nothing.
     client
         .find(Locator::Css("#granularity option[value='Hour']"))
