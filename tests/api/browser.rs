@@ -130,14 +130,15 @@ async fn wait_for_file(client: &Client, dir: &Path, name: &str) -> PathBuf {
     path
 }
 
-#[tokio::test]
-#[ignore = "needs chromium and chromedriver: run scripts/browser-test"]
-async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
-    let app = TestApp::spawn().await;
-    let events = cx_reporting::demo::events(8, chrono::Utc::now());
-    for batch in events.chunks(5000) {
-        app.ingest(&Value::Array(batch.to_vec())).await;
-    }
+/// A browser signed in to the service (on a socket) with the tenant's
+/// client credentials, typed by keyboard; the driver dies with it.
+struct Session {
+    client: Client,
+    downloads: PathBuf,
+    _driver: Driver,
+}
+
+async fn open_signed_in(app: &TestApp) -> Session {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -145,12 +146,11 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await });
 
-    let (_driver, driver_url) = start_driver().await;
+    let (driver, driver_url) = start_driver().await;
     let downloads = std::env::temp_dir().join(format!("cx-dash-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&downloads).expect("download dir");
     let client = browser(&driver_url, &downloads).await;
 
-    // Sign in with the tenant's client credentials, by keyboard.
     client.goto(&format!("{base}/")).await.expect("open /");
     assert_eq!(
         client.current_url().await.expect("url").path(),
@@ -171,7 +171,29 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .send_keys(&format!("{}\n", credentials.client_secret))
         .await
         .expect("type and submit");
-    let states = tiles_settled(&client).await;
+    Session {
+        client,
+        downloads,
+        _driver: driver,
+    }
+}
+
+async fn with_demo_data(app: &TestApp) {
+    let events = cx_reporting::demo::events(8, chrono::Utc::now());
+    for batch in events.chunks(5000) {
+        app.ingest(&Value::Array(batch.to_vec())).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run scripts/browser-test"]
+async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
+    let app = TestApp::spawn().await;
+    with_demo_data(&app).await;
+    let session = open_signed_in(&app).await;
+    let (client, downloads) = (&session.client, &session.downloads);
+    let credentials = &app.tenant.credentials;
+    let states = tiles_settled(client).await;
     for (tile, state) in states.as_object().expect("states") {
         assert_eq!(state, "loaded", "{tile} on first open: {states}");
     }
@@ -181,7 +203,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         "{url}"
     );
     let stored = js(
-        &client,
+        client,
         "return sessionStorage.length === 1 && localStorage.length === 0",
         vec![],
     )
@@ -206,9 +228,9 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .click()
         .await
         .expect("show");
-    tiles_settled(&client).await;
+    tiles_settled(client).await;
     let note = js(
-        &client,
+        client,
         "return document.getElementById('range-note').textContent",
         vec![],
     )
@@ -227,10 +249,10 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .filter_map(|b| b["count"].as_u64())
         .sum();
     assert!(api_total > 0);
-    let shown = totals(&client, "tile-states").await;
+    let shown = totals(client, "tile-states").await;
     assert_eq!(shown[2], api_total.to_string(), "closed total: {shown:?}");
     let first_bucket = js(
-        &client,
+        client,
         "return document.querySelector('#tile-states tbody th').textContent",
         vec![],
     )
@@ -240,7 +262,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         "buckets in Tokyo time"
     );
     let badges = js(
-        &client,
+        client,
         "return document.querySelector('#tile-states .cache').textContent",
         vec![],
     )
@@ -260,7 +282,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .click()
         .await
         .expect("download");
-    let file = wait_for_file(&client, &downloads, "interactions_state_by-date.csv").await;
+    let file = wait_for_file(client, downloads, "interactions_state_by-date.csv").await;
     let csv = std::fs::read_to_string(&file).expect("csv");
     assert_eq!(
         csv,
@@ -275,9 +297,9 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .click()
         .await
         .expect("show");
-    tiles_settled(&client).await;
+    tiles_settled(client).await;
     let badges = js(
-        &client,
+        client,
         "return document.querySelector('#tile-states .cache').textContent",
         vec![],
     )
@@ -300,7 +322,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
     // At phone width nothing runs off the side of the page.
     client.set_window_size(390, 844).await.expect("phone width");
     let overflow = js(
-        &client,
+        client,
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
         vec![],
     )
@@ -319,7 +341,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
 
     // A range without events says so on every tile (no zero chart).
     js(
-        &client,
+        client,
         "document.getElementById('preset').value='custom';\
          document.getElementById('from').value='2020-01-01T00:00';\
          document.getElementById('to').value='2020-01-08T00:00';",
@@ -333,12 +355,12 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .click()
         .await
         .expect("show");
-    let states = tiles_settled(&client).await;
+    let states = tiles_settled(client).await;
     for (tile, state) in states.as_object().expect("states") {
         assert_eq!(state, "empty", "{tile}: {states}");
     }
     let chart = js(
-        &client,
+        client,
         "return document.querySelector('#tile-states .message').textContent",
         vec![],
     )
@@ -361,7 +383,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .await
         .expect("show");
     let note = js(
-        &client,
+        client,
         "return document.getElementById('range-note').textContent",
         vec![],
     )
@@ -374,7 +396,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
 
     // A refused token is an error shown as such, not an empty chart.
     js(
-        &client,
+        client,
         "sessionStorage.setItem('cx-dashboard-token', 'not-a-token')",
         vec![],
     )
@@ -393,12 +415,12 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .click()
         .await
         .expect("show");
-    let states = tiles_settled(&client).await;
+    let states = tiles_settled(client).await;
     for (tile, state) in states.as_object().expect("states") {
         assert_eq!(state, "error", "{tile}: {states}");
     }
     let error = js(
-        &client,
+        client,
         "return document.querySelector('.tile .message.error').textContent",
         vec![],
     )
@@ -407,12 +429,51 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         error.as_str().expect("error").starts_with("HTTP 401"),
         "{error}"
     );
-    let sign_in = js(&client, "return !document.getElementById('sign-in').hidden && document.getElementById('sign-in-error').textContent", vec![]).await;
+    let sign_in = js(client, "return !document.getElementById('sign-in').hidden && document.getElementById('sign-in-error').textContent", vec![]).await;
     assert!(
         sign_in.as_str().is_some_and(|t| t.contains("401")),
         "{sign_in}"
     );
 
-    client.close().await.expect("close");
-    let _ = std::fs::remove_dir_all(&downloads);
+    session.client.clone().close().await.expect("close");
+    let _ = std::fs::remove_dir_all(downloads);
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run scripts/browser-test"]
+async fn a_rate_limited_tile_says_429_and_when_to_retry() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_reporting = cx_reporting::config::RateQuota {
+            limit: 4,
+            period: Duration::from_secs(600),
+        };
+    })
+    .await;
+    with_demo_data(&app).await;
+    let session = open_signed_in(&app).await;
+    let client = &session.client;
+    // The first view sends 9 requests (the queue view first): over 4, some
+    // tiles are refused; those say so, with no chart.
+    let states = tiles_settled(client).await;
+    let refused: Vec<Value> = serde_json::from_value(
+        js(
+            client,
+            "return [...document.querySelectorAll('.tile[data-state=error]')].map(t=>({\
+               text: t.querySelector('.message.error').textContent, charts: t.querySelectorAll('svg').length}))",
+            vec![],
+        )
+        .await,
+    )
+    .expect("refused tiles");
+    assert!(!refused.is_empty(), "{states}");
+    for tile in &refused {
+        let text = tile["text"].as_str().expect("text");
+        assert!(
+            text.starts_with("HTTP 429") && text.contains("retry in") && text.contains(" s."),
+            "{text}"
+        );
+        assert_eq!(tile["charts"], 0, "no chart on an error");
+    }
+    session.client.clone().close().await.expect("close");
+    let _ = std::fs::remove_dir_all(&session.downloads);
 }
