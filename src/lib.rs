@@ -7,6 +7,8 @@
 
 pub mod auth;
 pub mod config;
+pub mod dashboard;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod ingest;

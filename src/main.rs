@@ -45,6 +45,15 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Print a deterministic demo data set (NDJSON, one event a line):
+    /// every event family over the last DAYS days up to now.
+    DemoEvents {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// The instant the data ends at (RFC 3339); default now.
+        #[arg(long)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +106,16 @@ async fn main() -> anyhow::Result<()> {
                 iat: Some(now),
             };
             println!("{}", auth::mint(&secret, &claims)?);
+            Ok(())
+        }
+        Command::DemoEvents { days, until } => {
+            use std::io::Write;
+            let until = until.unwrap_or_else(chrono::Utc::now);
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            for event in cx_reporting::demo::events(days, until) {
+                writeln!(stdout, "{event}")?;
+            }
+            stdout.flush()?;
             Ok(())
         }
         Command::Openapi => {

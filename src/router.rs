@@ -11,7 +11,7 @@ use crate::domain::Role;
 use crate::error::ApiError;
 use crate::limits::{cache, rate::BucketKind};
 use crate::state::AppState;
-use crate::{auth, ingest, limits, middleware, ops, report, settings, telemetry};
+use crate::{auth, dashboard, ingest, limits, middleware, ops, report, settings, telemetry};
 
 /// The largest body of the token and admin routes.
 pub const PUBLIC_BODY_BYTES: usize = 1024 * 1024;
@@ -100,6 +100,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", crate::openapi::document()))
+        .merge(dashboard::routes())
         .layer(DefaultBodyLimit::max(PUBLIC_BODY_BYTES))
         .layer(from_fn_with_state(
             PUBLIC_BODY_BYTES,

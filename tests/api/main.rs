@@ -5,8 +5,10 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod browser;
 #[cfg(unix)]
 mod crash;
+mod dashboard;
 mod dst;
 mod errors;
 mod export;

@@ -1,0 +1,225 @@
+//! The dashboard page served by the binary (issue 11): its routes, that it
+//! reaches for nothing outside the service, that its script calls tiles
+//! that exist, and that the demo data set fills every tile it shows.
+
+use axum::http::{Method, StatusCode};
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+/// Every `"…"` literal of the page's script that follows `marker`.
+fn literals_after<'a>(source: &'a str, marker: &str) -> Vec<&'a str> {
+    source
+        .match_indices(marker)
+        .filter_map(|(at, _)| {
+            let rest = &source[at + marker.len()..];
+            let rest = rest.strip_prefix('"')?;
+            rest.split('"').next()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_page_and_its_assets_are_served_without_a_token() {
+    let app = TestApp::spawn().await;
+    let root = app.request(Method::GET, "/", &[], Vec::new()).await;
+    assert!(root.status.is_redirection(), "{}", root.status);
+    assert_eq!(root.header("location").as_deref(), Some("/dashboard"));
+
+    let page = app
+        .request(Method::GET, "/dashboard", &[], Vec::new())
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    let csp = page.header("content-security-policy").expect("CSP");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    let html = page.text();
+    assert!(html.contains("<title>cx-reporting dashboard</title>"));
+    // Nothing outside the service: no absolute or protocol-relative URL in
+    // any src or href, and none at all in the page.
+    for attr in ["src=\"", "href=\""] {
+        for value in literals_after(&html, &attr[..attr.len() - 1]) {
+            assert!(
+                value.starts_with('/') && !value.starts_with("//"),
+                "{attr}{value}\" leaves the service"
+            );
+        }
+    }
+    assert!(!html.contains("http://") && !html.contains("https://"));
+
+    for (path, kind) in [
+        ("/dashboard/app.js", "text/javascript; charset=utf-8"),
+        ("/dashboard/app.css", "text/css; charset=utf-8"),
+    ] {
+        let asset = app.request(Method::GET, path, &[], Vec::new()).await;
+        assert_eq!(asset.status, StatusCode::OK, "{path}");
+        assert_eq!(
+            asset.header("content-type").as_deref(),
+            Some(kind),
+            "{path}"
+        );
+        assert!(
+            html.contains(&format!("\"{path}\"")),
+            "the page loads {path}"
+        );
+        // The script names the SVG namespace, which is no request.
+        let text = asset.text().replace("http://www.w3.org/2000/svg", "");
+        assert!(
+            !text.contains("http://") && !text.contains("https://") && !text.contains("url("),
+            "{path} reaches outside the service"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_script_calls_only_tiles_that_exist_and_both_twins_answer() {
+    let app = TestApp::spawn().await;
+    let script = app
+        .request(Method::GET, "/dashboard/app.js", &[], Vec::new())
+        .await
+        .text();
+    let mut paths = literals_after(&script, "path: ");
+    paths.extend(literals_after(&script, "callTile("));
+    let known: Vec<String> = cx_reporting::report::tiles::all()
+        .iter()
+        .map(|t| t.path())
+        .chain(["view/interactions".to_owned()])
+        .collect();
+    for expected in [
+        "interactions/state/by-date",
+        "interactions/state/count/by-channels",
+        "interactions/queue-time/count/by-queues",
+        "messages/response-times/count/by-channels",
+        "messages/volume/by-date",
+        "view/interactions",
+    ] {
+        assert!(paths.contains(&expected), "the page shows {expected}");
+    }
+    for path in &paths {
+        assert!(known.iter().any(|k| k == path), "{path} is no tile");
+        // Served as JSON and as CSV: an empty body is a 4xx problem, not 404.
+        for prefix in ["/reporting/v1.2/", "/reporting/export/v1.2/"] {
+            let answer = app.post(&format!("{prefix}{path}"), &json!({})).await;
+            assert!(
+                answer.status.is_client_error() && answer.status != StatusCode::NOT_FOUND,
+                "{prefix}{path}: {}",
+                answer.status
+            );
+        }
+    }
+}
+
+/// The page's requests for "last 7 days" by day in UTC, all channels (as
+/// `tiles()` in app.js builds them).
+fn page_requests(from: &str, to: &str) -> Vec<(&'static str, Value)> {
+    let channels = json!([
+        "Email",
+        "SMS",
+        "Voice",
+        "WebChat",
+        "Facebook",
+        "Instagram",
+        "Twitter",
+        "TrustPilot",
+        "WhatsApp",
+        "Telegram"
+    ]);
+    let by_date = |extra: Value| {
+        let mut body = extra;
+        body["timeZone"] = json!("UTC");
+        body["filters"] = json!({"from": from, "to": to, "groupBy": "Day"});
+        body
+    };
+    vec![
+        (
+            "interactions/state/by-date",
+            by_date(
+                json!({"oldState": ["Draft"], "newState": ["Created", "Queued", "Automation"]}),
+            ),
+        ),
+        (
+            "interactions/state/by-date",
+            by_date(json!({"newState": ["Closed"]})),
+        ),
+        (
+            "interactions/state/by-date",
+            by_date(
+                json!({"oldState": ["Closed"], "newState": ["Queued", "Assigned", "Automation"]}),
+            ),
+        ),
+        (
+            "interactions/state/count/by-channels",
+            json!({"newState": ["Closed"], "filters": {"from": from, "to": to, "channels": channels}}),
+        ),
+        (
+            "interactions/queue-time/count/by-queues",
+            json!({"filters": {"from": from, "to": to, "queues": [
+                "11111111-1111-4111-8111-111111111111",
+                "22222222-2222-4222-8222-222222222222",
+                "33333333-3333-4333-8333-333333333333"]}}),
+        ),
+        (
+            "messages/response-times/count/by-channels",
+            json!({"responseTime": "AdvisorResponseTime", "filters": {"from": from, "to": to, "channels": channels}}),
+        ),
+        (
+            "messages/volume/by-date",
+            by_date(json!({"direction": "Inbound"})),
+        ),
+        (
+            "messages/volume/by-date",
+            by_date(json!({"direction": "Outbound"})),
+        ),
+    ]
+}
+
+/// The sum of `count` over buckets or groups.
+fn total(answer: &Value) -> u64 {
+    let items = answer["buckets"]
+        .as_array()
+        .or_else(|| answer["groups"].as_array())
+        .expect("buckets or groups");
+    items.iter().filter_map(|i| i["count"].as_u64()).sum()
+}
+
+#[tokio::test]
+async fn the_demo_set_fills_every_tile_of_the_page_for_the_last_7_days() {
+    let app = TestApp::spawn().await;
+    let now = Utc::now();
+    let events = cx_reporting::demo::events(8, now);
+    for batch in events.chunks(5000) {
+        app.ingest(&Value::Array(batch.to_vec())).await;
+    }
+    let today = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc();
+    let from = (today - Duration::days(6)).to_rfc3339();
+    let to = (today + Duration::days(1)).to_rfc3339();
+    for (path, body) in page_requests(&from, &to) {
+        let answer = app.report(path, &body).await;
+        assert!(total(&answer) > 0, "{path} {body} is empty: {answer}");
+    }
+    // Names come from the directory of the same set.
+    let queues = app
+        .report(
+            "view/interactions",
+            &json!({"filters": {"from": from, "to": to, "oldState": ["Queued"], "newState": ["Assigned"]}, "contexts": ["Queue"]}),
+        )
+        .await;
+    let names: std::collections::BTreeSet<&str> = queues["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["contexts"]["Queue"]["name"].as_str())
+        .collect();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        ["Billing", "Sales", "Support"]
+    );
+}
