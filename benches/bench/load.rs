@@ -56,6 +56,20 @@ async fn send(client: &Client, call: &Call) -> Result<()> {
     Ok(())
 }
 
+/// Records one call's outcome (the first three errors of a kind printed).
+async fn record(kind: &Mutex<Kind>, result: Result<()>, elapsed: Duration, label: &str) {
+    let mut kind = kind.lock().await;
+    match result {
+        Ok(()) => kind.times.push(elapsed),
+        Err(error) => {
+            if kind.errors < 3 {
+                eprintln!("    load error ({label}): {error}");
+            }
+            kind.errors += 1;
+        }
+    }
+}
+
 /// Repeats the calls in turn until `stop`, recording each.
 async fn repeat(client: Client, calls: Vec<Call>, stop: Arc<AtomicBool>, kind: Arc<Mutex<Kind>>) {
     let mut i = 0;
@@ -64,17 +78,7 @@ async fn repeat(client: Client, calls: Vec<Call>, stop: Arc<AtomicBool>, kind: A
         i += 1;
         let started = Instant::now();
         let result = send(&client, call).await;
-        let elapsed = started.elapsed();
-        let mut kind = kind.lock().await;
-        match result {
-            Ok(()) => kind.times.push(elapsed),
-            Err(error) => {
-                if kind.errors < 3 {
-                    eprintln!("    load error: {error}");
-                }
-                kind.errors += 1;
-            }
-        }
+        record(&kind, result, started.elapsed(), &call.url).await;
     }
 }
 
@@ -100,17 +104,7 @@ async fn ingest(
         };
         let started = Instant::now();
         let result = send(&client, &call).await;
-        let elapsed = started.elapsed();
-        let mut kind = kind.lock().await;
-        match result {
-            Ok(()) => kind.times.push(elapsed),
-            Err(error) => {
-                if kind.errors < 3 {
-                    eprintln!("    load error (ingest): {error}");
-                }
-                kind.errors += 1;
-            }
-        }
+        record(&kind, result, started.elapsed(), "ingest").await;
     }
 }
 

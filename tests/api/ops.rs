@@ -99,37 +99,20 @@ async fn documented_enums_are_the_accepted_texts() {
         .request(Method::GET, "/openapi.json", &[], Vec::new())
         .await
         .json();
-    let texts = |all: Vec<&str>| all.into_iter().map(str::to_owned).collect::<Vec<_>>();
-    let cases = [
-        (
-            "Channel",
-            texts(Channel::ALL.iter().map(|v| v.as_str()).collect()),
-        ),
-        (
-            "Direction",
-            texts(Direction::ALL.iter().map(|v| v.as_str()).collect()),
-        ),
-        (
-            "Granularity",
-            texts(Granularity::ALL.iter().map(|v| v.as_str()).collect()),
-        ),
-        (
-            "InteractionState",
-            texts(InteractionState::ALL.iter().map(|v| v.as_str()).collect()),
-        ),
-        (
-            "ResponseTimeKind",
-            texts(ResponseTimeKind::ALL.iter().map(|v| v.as_str()).collect()),
-        ),
-        (
-            "SortOrder",
-            texts(SortOrder::ALL.iter().map(|v| v.as_str()).collect()),
-        ),
-        (
-            "UnitOfWorkAction",
-            texts(UnitOfWorkAction::ALL.iter().map(|v| v.as_str()).collect()),
-        ),
-    ];
+    macro_rules! texts {
+        ($($kind:ident),+) => {
+            [$((stringify!($kind), $kind::ALL.iter().map(|v| v.as_str().to_owned()).collect::<Vec<_>>())),+]
+        };
+    }
+    let cases = texts!(
+        Channel,
+        Direction,
+        Granularity,
+        InteractionState,
+        ResponseTimeKind,
+        SortOrder,
+        UnitOfWorkAction
+    );
     for (name, accepted) in cases {
         let documented: Vec<String> =
             serde_json::from_value(document["components"]["schemas"][name]["enum"].clone())
