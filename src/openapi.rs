@@ -133,8 +133,9 @@ impl Modify for Security {
             rollups when the range and every bucket bound fall on whole UTC hours: counts and \
             microsecond sums give the average, and per-bin counts locate the exact stored values \
             of the ranks that min, max and the continuous percentiles need. Both paths give \
-            identical answers. Every tile answer says which in \
-            `X-Query-Plan: rollup|raw`. A tile that runs past the statement timeout is 503.\n\n\
+            identical answers. Presence tiles (29-36) are answered from the presence spans \
+            maintained at ingest and the unit-of-work audits (`spans`). Every tile answer says \
+            which in `X-Query-Plan: rollup|raw|spans`. A tile that runs past the statement timeout is 503.\n\n\
             Rate limits: per client (tenant + token subject), separate buckets for reporting, \
             export and ingest, reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining`, \
             `X-RateLimit-Reset` (seconds until the bucket is full) and the IETF draft fields \
@@ -171,6 +172,11 @@ impl Modify for Security {
         GroupAnswer,
         BucketAnswer,
         CountMetric,
+        crate::report::presence::UserState,
+        crate::report::presence::schema::PresenceAnswer,
+        crate::report::presence::schema::PresenceGroupAnswer,
+        crate::report::presence::schema::PresenceBucketAnswer,
+        crate::report::presence::schema::PresenceValueAnswer,
     )),
     modifiers(&Security),
     tags(
@@ -178,7 +184,8 @@ impl Modify for Security {
         (name = "admin", description = "Tenant administration"),
         (name = "ingest", description = "Audit events in"),
         (name = "interactions", description = "Interaction state tiles (1-11), queue time (12), IVR time (28)"),
-        (name = "advisors", description = "Advisor actions (13)"),
+        (name = "advisors", description = "Advisor actions (13), advisor metrics (36)"),
+        (name = "presence", description = "Contacts per hour (29-33), availability (34-35)"),
         (name = "messages", description = "Message volume (14-18), response and wait times (19-23)"),
         (name = "views", description = "The rows behind the tiles (37)"),
         (name = "export", description = "The CSV mirror of every reporting endpoint"),
@@ -232,7 +239,13 @@ fn tile_operation(tile: &Tile, export: bool) -> utoipa::openapi::path::Operation
             .content(
                 "application/json",
                 ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("TileAnswer")))
+                    .schema(Some(Ref::from_schema_name(
+                        if crate::report::presence::is_presence(tile.family) {
+                            "PresenceAnswer"
+                        } else {
+                            "TileAnswer"
+                        },
+                    )))
                     .build(),
             )
             .build()

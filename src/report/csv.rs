@@ -46,6 +46,7 @@ fn metric_fields(value: MetricValue) -> Vec<String> {
             seconds(t.p50),
             seconds(t.p90),
         ],
+        MetricValue::Presence(v) => super::presence::render::fields(v),
     }
 }
 
@@ -163,6 +164,9 @@ pub fn check_accept(headers: &HeaderMap) -> Result<()> {
 
 /// The rows of an answer, header first.
 pub fn rows(answer: &Answer) -> Vec<String> {
+    if let Some(extra) = &answer.presence {
+        return super::presence::render::csv_rows(answer, extra);
+    }
     let grouped = answer.groups.is_some();
     let mut header: Vec<&str> = Vec::new();
     if grouped {

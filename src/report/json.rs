@@ -24,6 +24,8 @@ pub enum MetricJson {
         p50: Option<f64>,
         p90: Option<f64>,
     },
+    /// The presence tiles (29–36).
+    Presence(super::presence::render::PresenceJson),
 }
 
 impl From<MetricValue> for MetricJson {
@@ -38,6 +40,7 @@ impl From<MetricValue> for MetricJson {
                 p50: t.p50,
                 p90: t.p90,
             },
+            MetricValue::Presence(v) => Self::Presence(v.into()),
         }
     }
 }
@@ -108,6 +111,14 @@ fn bucket_json(
 
 /// The answer as a JSON value.
 pub fn to_value(answer: &Answer) -> serde_json::Result<serde_json::Value> {
+    let mut value = shared_value(answer)?;
+    if let Some(extra) = &answer.presence {
+        super::presence::render::decorate(extra, &mut value);
+    }
+    Ok(value)
+}
+
+fn shared_value(answer: &Answer) -> serde_json::Result<serde_json::Value> {
     match (&answer.by_date, &answer.groups) {
         (None, None) => serde_json::to_value(MetricJson::from(answer.cell(0, 0))),
         (None, Some(groups)) => serde_json::to_value(Groups {

@@ -7,6 +7,7 @@ pub mod csv;
 pub mod durations;
 pub mod json;
 pub mod plan;
+pub mod presence;
 pub mod raw;
 pub mod request;
 pub mod rollup;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::buckets::{buckets, Bucket};
 use super::request::{ByDate, Grouping, ReportQuery};
 use super::tiles::{Dimension, Family};
-use super::{durations, raw, rollup};
+use super::{durations, presence, raw, rollup};
 use crate::domain::{DataKind, SortOrder};
 use crate::error::{ApiError, Result};
 
@@ -31,6 +31,8 @@ pub struct DurationStats {
 pub enum MetricValue {
     Count(i64),
     Duration(DurationStats),
+    /// The presence tiles (29–36).
+    Presence(presence::PresenceValue),
 }
 
 /// The kind of metric a family yields.
@@ -39,6 +41,8 @@ pub enum MetricKind {
     Count,
     /// Statistics over a seconds column of the source.
     Duration,
+    /// The presence tiles (29–36).
+    Presence(presence::PresenceKind),
 }
 
 impl MetricKind {
@@ -46,6 +50,7 @@ impl MetricKind {
         match self {
             Self::Count => MetricValue::Count(0),
             Self::Duration => MetricValue::Duration(DurationStats::default()),
+            Self::Presence(kind) => MetricValue::Presence(kind.zero()),
         }
     }
 
@@ -54,6 +59,7 @@ impl MetricKind {
         match self {
             Self::Count => &["count"],
             Self::Duration => &["count", "average", "min", "max", "p50", "p90"],
+            Self::Presence(kind) => kind.columns(),
         }
     }
 }
@@ -84,7 +90,9 @@ pub struct Answer {
     pub kind: MetricKind,
     /// Which path computed it.
     pub plan: Plan,
-    cells: HashMap<(usize, usize), MetricValue>,
+    pub(crate) cells: HashMap<(usize, usize), MetricValue>,
+    /// Presence tiles: the overall average and per-user values.
+    pub presence: Option<presence::PresenceExtra>,
 }
 
 /// The two paths of the planner; their answers are identical.
@@ -96,6 +104,8 @@ pub enum Plan {
     Rollup,
     /// The raw event tables.
     Raw,
+    /// The presence spans maintained at ingest (presence tiles).
+    Spans,
 }
 
 impl Plan {
@@ -103,6 +113,7 @@ impl Plan {
         match self {
             Self::Rollup => "rollup",
             Self::Raw => "raw",
+            Self::Spans => "spans",
         }
     }
 }
@@ -174,7 +185,7 @@ async fn data_type(pool: &PgPool, tenant_id: Uuid, type_id: Uuid) -> Result<Opti
 }
 
 /// Directory names of the keys of a dimension.
-async fn names(
+pub(crate) async fn names(
     pool: &PgPool,
     tenant_id: Uuid,
     dimension: Dimension,
@@ -209,6 +220,9 @@ pub async fn run(
     query: &ReportQuery,
     use_rollups: bool,
 ) -> Result<Answer> {
+    if presence::is_presence(family) {
+        return presence::run(pool, tenant_id, family, query).await;
+    }
     let src = raw::source(family, &query.params);
     let bucket_list = query
         .by_date
@@ -260,7 +274,9 @@ pub async fn run(
             durations::fetch(pool, tenant_id, family, query, bounds).await?
         }
         Plan::Rollup => rollup::fetch(pool, tenant_id, query, bounds).await?,
-        Plan::Raw => raw::fetch(pool, &src, tenant_id, query, bounds, data_type_id).await?,
+        Plan::Raw | Plan::Spans => {
+            raw::fetch(pool, &src, tenant_id, query, bounds, data_type_id).await?
+        }
     };
     let groups: Option<Vec<GroupInfo>> = match &query.grouping {
         Grouping::Total => None,
@@ -285,6 +301,7 @@ pub async fn run(
                 let n = match value {
                     MetricValue::Count(n) => *n,
                     MetricValue::Duration(stats) => stats.count,
+                    MetricValue::Presence(_) => 0,
                 };
                 *totals.entry(key.as_str()).or_default() += n;
             }
@@ -340,6 +357,7 @@ pub async fn run(
         kind: src.kind,
         plan,
         cells,
+        presence: None,
     })
 }
 

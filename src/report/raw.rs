@@ -48,6 +48,9 @@ pub(crate) async fn fetch(
         let bucket = bucket_index(tenant_id, row.try_get("bucket")?, n_buckets)?;
         let value = match src.kind {
             MetricKind::Count => MetricValue::Count(row.try_get("n")?),
+            MetricKind::Presence(_) => {
+                return Err(inconsistent(tenant_id, "a presence metric on the raw path"))
+            }
             MetricKind::Duration => MetricValue::Duration(DurationStats {
                 count: row.try_get("n")?,
                 average: millis(average_seconds(
@@ -110,7 +113,14 @@ pub(crate) fn source(family: Family, params: &Params) -> Source {
             seconds: "s.ivr_seconds",
             ..AUDITS
         },
-        (Family::UnitOfWork, _) => Source {
+        (
+            Family::UnitOfWork
+            | Family::ContactsPerHour
+            | Family::Availability
+            | Family::AvailabilityPercentage
+            | Family::AdvisorMetrics,
+            _,
+        ) => Source {
             table: "units_of_work s",
             ..AUDITS
         },
@@ -186,7 +196,8 @@ impl<'a> CountKeys<'a> {
             Params::ResponseTime { .. }
             | Params::QueueTime
             | Params::IvrTime
-            | Params::UnitOfWork { .. } => None,
+            | Params::UnitOfWork { .. }
+            | Params::Presence(_) => None,
         }
     }
 }
@@ -240,6 +251,8 @@ fn push_params(qb: &mut QueryBuilder<'_, Postgres>, src: &Source, params: &Param
         Params::UnitOfWork { action } => {
             qb.push(unit_of_work_condition(*action));
         }
+        // Answered from the presence spans, never here.
+        Params::Presence(_) => {}
     }
 }
 
@@ -315,7 +328,7 @@ fn build_sql<'a>(
         }
     }
     match src.kind {
-        MetricKind::Count => qb.push("count(*)::bigint as n"),
+        MetricKind::Count | MetricKind::Presence(_) => qb.push("count(*)::bigint as n"),
         MetricKind::Duration => qb
             .push("count(*)::bigint as n, sum(round(")
             .push(src.seconds)

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::presence::{self, PresenceParams, UserState};
 use super::tiles::{Dimension, Family, Tile};
 use crate::domain::{
     Channel, Direction, Granularity, InteractionState, ResponseTimeKind, SortOrder,
@@ -112,6 +113,9 @@ pub struct ReportBody {
     pub response_time: Option<ResponseTimeKind>,
     /// Advisor-action tiles: which unit-of-work audits count (required).
     pub action: Option<UnitOfWorkAction>,
+    /// Presence tiles: which presence time (CPH: `Available`/`LoggedIn`;
+    /// availability: `Available`/`Unavailable`; percentage: `Available`).
+    pub user_state: Option<UserState>,
 }
 
 /// The calendar part of a by-date request.
@@ -147,6 +151,8 @@ pub enum Params {
     UnitOfWork {
         action: UnitOfWorkAction,
     },
+    /// The presence tiles (29–36).
+    Presence(PresenceParams),
 }
 
 /// A required scalar: absent is 400 naming it.
@@ -187,7 +193,7 @@ pub(crate) fn non_empty<T>(list: Option<Vec<T>>) -> Option<Vec<T>> {
 }
 
 /// A list the endpoint requires: absent is 400, empty is 422.
-fn required_list<T>(list: Option<Vec<T>>, field: &str) -> Result<Vec<T>> {
+pub(crate) fn required_list<T>(list: Option<Vec<T>>, field: &str) -> Result<Vec<T>> {
     match list {
         None => Err(ApiError::bad_request(
             field,
@@ -283,6 +289,12 @@ impl ReportQuery {
             Family::UnitOfWork => Params::UnitOfWork {
                 action: required(body.action, "action")?,
             },
+            Family::ContactsPerHour
+            | Family::Availability
+            | Family::AvailabilityPercentage
+            | Family::AdvisorMetrics => {
+                presence::params(tile.family, body.user_state, body.user_ids.clone())?
+            }
         };
 
         let grouping = match tile.dimension {

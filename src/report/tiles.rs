@@ -2,6 +2,8 @@
 //! by-date; JSON or CSV is chosen by the route prefix. Every endpoint of
 //! `/reporting/v1.2` and its export twin is one row of [`all`].
 
+use super::presence;
+
 /// What is measured, and from which events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -17,15 +19,27 @@ pub enum Family {
     MessageVolume,
     /// Tiles 19–23: advisor response and originator wait times.
     ResponseTimes,
+    /// Tiles 29–33: contacts per hour (by channel, queue, user; average).
+    ContactsPerHour,
+    /// Tile 34: availability/unavailability duration by user.
+    Availability,
+    /// Tile 35: availability percentage by user.
+    AvailabilityPercentage,
+    /// Tile 36: advisor metrics by user.
+    AdvisorMetrics,
 }
 
-const ALL_FAMILIES: [Family; 6] = [
+const ALL_FAMILIES: [Family; 10] = [
     Family::InteractionState,
     Family::QueueTime,
     Family::IvrTime,
     Family::UnitOfWork,
     Family::MessageVolume,
     Family::ResponseTimes,
+    Family::ContactsPerHour,
+    Family::Availability,
+    Family::AvailabilityPercentage,
+    Family::AdvisorMetrics,
 ];
 
 impl Family {
@@ -37,7 +51,26 @@ impl Family {
             Self::UnitOfWork => "unit-of-work",
             Self::MessageVolume => "messages/volume",
             Self::ResponseTimes => "messages/response-times",
+            Self::ContactsPerHour => "presence/cph",
+            Self::Availability | Self::AvailabilityPercentage => "presence/availability",
+            Self::AdvisorMetrics => "advisors/metrics",
         }
+    }
+
+    /// What follows the dimension in the path.
+    fn path_tail(self) -> &'static str {
+        match self {
+            Self::AvailabilityPercentage => "/percentage",
+            _ => "",
+        }
+    }
+
+    /// Whether the family has a by-date endpoint for `dimension`.
+    fn has_by_date(self, dimension: Dimension) -> bool {
+        if presence::is_presence(self) {
+            return presence::has_by_date(self, dimension);
+        }
+        true
     }
 
     fn dimensions(self) -> &'static [Dimension] {
@@ -58,6 +91,10 @@ impl Family {
                 Dimension::Account,
                 Dimension::User,
             ],
+            Self::ContactsPerHour => &[Dimension::Channel, Dimension::Queue, Dimension::User],
+            Self::Availability | Self::AvailabilityPercentage | Self::AdvisorMetrics => {
+                &[Dimension::User]
+            }
         }
     }
 
@@ -70,12 +107,19 @@ impl Family {
             Self::UnitOfWork => "Advisor actions",
             Self::MessageVolume => "Message volume",
             Self::ResponseTimes => "Advisor response and originator wait times",
+            Self::ContactsPerHour
+            | Self::Availability
+            | Self::AvailabilityPercentage
+            | Self::AdvisorMetrics => presence::summary(self),
         }
     }
 
     /// The definition, for the OpenAPI description.
-    pub fn description(self) -> &'static str {
-        match self {
+    pub fn description(self) -> std::borrow::Cow<'static, str> {
+        if presence::is_presence(self) {
+            return presence::description(self).into();
+        }
+        let text = match self {
             Self::InteractionState => {
                 "Counts state audits with `oldState` in `oldState` (when given) and `newState` in \
                  `newState`, at the audit's `occurredAt` within `[from, to)`. Received is \
@@ -121,13 +165,19 @@ impl Family {
                  it). Times are recomputed whenever a late event of the interaction arrives. Metric T: `count, average, min, max, p50, p90` in seconds \
                  (continuous percentiles, as SQL `percentile_cont`; null statistics when count is 0)."
             }
-        }
+            Self::ContactsPerHour
+            | Self::Availability
+            | Self::AvailabilityPercentage
+            | Self::AdvisorMetrics => "",
+        };
+        text.into()
     }
 
     pub fn tag(self) -> &'static str {
         match self {
             Self::InteractionState | Self::QueueTime | Self::IvrTime => "interactions",
-            Self::UnitOfWork => "advisors",
+            Self::UnitOfWork | Self::AdvisorMetrics => "advisors",
+            Self::ContactsPerHour | Self::Availability | Self::AvailabilityPercentage => "presence",
             Self::MessageVolume | Self::ResponseTimes => "messages",
         }
     }
@@ -201,10 +251,11 @@ impl Tile {
     /// The path below `/reporting/v1.2/` (and `/reporting/export/v1.2/`).
     pub fn path(&self) -> String {
         format!(
-            "{}/{}{}",
+            "{}/{}{}{}",
             self.family.base_path(),
             if self.by_date { "by-date" } else { "count" },
-            self.dimension.path_suffix()
+            self.dimension.path_suffix(),
+            self.family.path_tail()
         )
     }
 }
@@ -215,6 +266,9 @@ pub fn all() -> Vec<Tile> {
     for family in ALL_FAMILIES {
         for by_date in [false, true] {
             for &dimension in family.dimensions() {
+                if by_date && !family.has_by_date(dimension) {
+                    continue;
+                }
                 tiles.push(Tile {
                     family,
                     dimension,

@@ -17,6 +17,7 @@ mod messages;
 mod model;
 mod ops;
 mod order;
+mod presence;
 mod rollups;
 mod state_tiles;
 mod views;
