@@ -221,7 +221,7 @@ pub async fn run(
     use_rollups: bool,
 ) -> Result<Answer> {
     if presence::is_presence(family) {
-        return presence::run(pool, tenant_id, family, query).await;
+        return presence::run(pool, tenant_id, family, query, use_rollups).await;
     }
     let src = raw::source(family, &query.params);
     let bucket_list = query

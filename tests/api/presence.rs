@@ -1,8 +1,11 @@
 //! Tiles 29–36: contacts per hour, availability and advisor metrics, with
 //! hand-computed expectations (presence spans maintained at ingest).
 
+use axum::body::Body;
+use axum::http::Request;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{json, Value};
+use tower::ServiceExt;
 
 use crate::helpers::TestApp;
 use crate::messages::{msg, state, Q1, Q2, U1, U2};
@@ -32,6 +35,44 @@ pub fn work(
     event
 }
 
+/// Asks a tile (uncached) on both paths, the day rollup where eligible and
+/// the spans alone (rollups off); asserts they agree and returns the answer
+/// with the plan that answered.
+async fn report_with_plan(app: &TestApp, tile: &str, body: &Value) -> (Value, String) {
+    let answer = app.report(tile, body).await;
+    let request = Request::post(format!("/reporting/v1.2/{tile}"))
+        .header("authorization", format!("Bearer {}", app.tenant.token))
+        .header("content-type", "application/json")
+        .header("cache-control", "no-cache")
+        .body(Body::from(serde_json::to_vec(body).expect("json")))
+        .expect("request");
+    let response = app.raw_router().oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), 200, "{tile} on the spans path");
+    assert_eq!(
+        response
+            .headers()
+            .get("x-query-plan")
+            .and_then(|v| v.to_str().ok()),
+        Some("spans")
+    );
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let spans: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(answer, spans, "{tile}: the rollup and the spans differ");
+    let plan = app
+        .post_as(&app.tenant.token, &format!("/reporting/v1.2/{tile}"), body)
+        .await
+        .header("x-query-plan")
+        .unwrap_or_default();
+    (answer, plan)
+}
+
+/// [`report_with_plan`] without the plan.
+async fn report(app: &TestApp, tile: &str, body: &Value) -> Value {
+    report_with_plan(app, tile, body).await.0
+}
+
 fn range(from: &str, to: &str) -> Value {
     json!({"from": from, "to": to})
 }
@@ -59,12 +100,12 @@ fn bucket_seconds(answer: &Value) -> Vec<(String, f64)> {
 }
 
 async fn seconds(app: &TestApp, user_state: &str, filters: Value) -> f64 {
-    let answer = app
-        .report(
-            "presence/availability/count/by-users",
-            &json!({"userState": user_state, "userIds": [U1], "filters": filters}),
-        )
-        .await;
+    let answer = report(
+        app,
+        "presence/availability/count/by-users",
+        &json!({"userState": user_state, "userIds": [U1], "filters": filters}),
+    )
+    .await;
     groups(&answer)[0]["seconds"].as_f64().expect("seconds")
 }
 
@@ -82,13 +123,13 @@ async fn the_seeds_cph_example_is_2_for_available_and_logged_in() {
     ]))
     .await;
     for user_state in ["Available", "LoggedIn"] {
-        let answer = app
-            .report(
-                "presence/cph/count/by-users",
-                &json!({"userState": user_state, "userIds": [U1, U2],
+        let answer = report(
+            &app,
+            "presence/cph/count/by-users",
+            &json!({"userState": user_state, "userIds": [U1, U2],
                     "filters": range("2026-01-01T13:00:00Z", "2026-01-01T14:00:00Z")}),
-            )
-            .await;
+        )
+        .await;
         assert_eq!(
             answer,
             json!({"average": 2.0, "groups": [
@@ -112,12 +153,12 @@ async fn the_seeds_availability_example_is_50_percent() {
     ]))
     .await;
     let filters = range("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z");
-    let answer = app
-        .report(
-            "presence/availability/count/by-users/percentage",
-            &json!({"userState": "Available", "userIds": [U1, U2], "filters": filters}),
-        )
-        .await;
+    let answer = report(
+        &app,
+        "presence/availability/count/by-users/percentage",
+        &json!({"userState": "Available", "userIds": [U1, U2], "filters": filters}),
+    )
+    .await;
     assert_eq!(
         answer,
         json!({"groups": [
@@ -139,12 +180,12 @@ async fn a_state_carries_in_from_before_from_and_users_are_offline_before_their_
     .await;
     let filters = range("2026-01-01T00:00:00Z", "2026-01-01T06:00:00Z");
     assert_eq!(seconds(&app, "Available", filters.clone()).await, 21600.0);
-    let answer = app
-        .report(
-            "presence/availability/count/by-users",
-            &json!({"userState": "Unavailable", "userIds": [U2, U1], "filters": filters}),
-        )
-        .await;
+    let answer = report(
+        &app,
+        "presence/availability/count/by-users",
+        &json!({"userState": "Unavailable", "userIds": [U2, U1], "filters": filters}),
+    )
+    .await;
     assert_eq!(
         answer,
         json!({"groups": [{"key": U2, "seconds": 10800.0}, {"key": U1, "seconds": 0.0}]})
@@ -165,15 +206,34 @@ async fn the_last_state_stops_at_the_moment_of_the_request() {
         &rfc3339(online - Duration::hours(1)),
         &rfc3339(online + Duration::hours(3)),
     );
-    let before = Utc::now();
-    let got = seconds(&app, "Available", filters).await;
-    let after = Utc::now();
-    let lo = (before - online).num_microseconds().expect("us") as f64 / 1e6;
-    let hi = (after - online).num_microseconds().expect("us") as f64 / 1e6;
-    assert!(
-        lo - 0.001 <= got && got <= hi + 0.001,
-        "{lo} <= {got} <= {hi}"
+    // On whole hours the day rollup answers (with the open span added);
+    // off them, the spans. Both stop at the moment of the request.
+    let hour = online - Duration::seconds(online.timestamp().rem_euclid(3600));
+    let aligned = range(
+        &rfc3339(hour - Duration::hours(2)),
+        &rfc3339(hour + Duration::hours(4)),
     );
+    for (filters, plan) in [(filters, "spans"), (aligned, "rollup")] {
+        let body = json!({"userState": "Available", "userIds": [U1], "filters": filters});
+        let before = Utc::now();
+        let response = app
+            .post(
+                "/reporting/v1.2/presence/availability/count/by-users",
+                &body,
+            )
+            .await;
+        let after = Utc::now();
+        assert_eq!(response.header("x-query-plan").as_deref(), Some(plan));
+        let got = response.json()["groups"][0]["seconds"]
+            .as_f64()
+            .expect("seconds");
+        let lo = (before - online).num_microseconds().expect("us") as f64 / 1e6;
+        let hi = (after - online).num_microseconds().expect("us") as f64 / 1e6;
+        assert!(
+            lo - 0.001 <= got && got <= hi + 0.001,
+            "{plan}: {lo} <= {got} <= {hi}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -193,12 +253,12 @@ async fn berlin_days_of_23_and_25_hours_in_hour_and_day_buckets() {
         json!({"userState": "Available", "userIds": [U1], "timeZone": "Europe/Berlin",
             "filters": {"from": from, "to": to, "groupBy": "Day"}})
     };
-    let spring = app
-        .report(
-            "presence/availability/by-date/by-users",
-            &by_day("2026-03-28T23:00:00Z", "2026-03-30T22:00:00Z"),
-        )
-        .await;
+    let spring = report(
+        &app,
+        "presence/availability/by-date/by-users",
+        &by_day("2026-03-28T23:00:00Z", "2026-03-30T22:00:00Z"),
+    )
+    .await;
     assert_eq!(
         bucket_seconds(&spring),
         vec![
@@ -206,24 +266,24 @@ async fn berlin_days_of_23_and_25_hours_in_hour_and_day_buckets() {
             ("2026-03-30T00:00:00+02:00".to_owned(), 0.0),
         ]
     );
-    let cph = app
-        .report(
-            "presence/cph/by-date/by-users",
-            &by_day("2026-03-28T23:00:00Z", "2026-03-30T22:00:00Z"),
-        )
-        .await;
+    let cph = report(
+        &app,
+        "presence/cph/by-date/by-users",
+        &by_day("2026-03-28T23:00:00Z", "2026-03-30T22:00:00Z"),
+    )
+    .await;
     assert_eq!(cph["average"], json!(3600.0 / 82800.0));
     assert_eq!(
         groups(&cph)[0]["buckets"][0],
         json!({"start": "2026-03-29T00:00:00+01:00", "end": "2026-03-30T00:00:00+02:00",
             "contacts": 1, "seconds": 82800.0, "cph": 3600.0 / 82800.0})
     );
-    let autumn = app
-        .report(
-            "presence/availability/by-date/by-users",
-            &by_day("2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z"),
-        )
-        .await;
+    let autumn = report(
+        &app,
+        "presence/availability/by-date/by-users",
+        &by_day("2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z"),
+    )
+    .await;
     assert_eq!(
         bucket_seconds(&autumn),
         vec![("2026-10-25T00:00:00+02:00".to_owned(), 90000.0)]
@@ -233,23 +293,23 @@ async fn berlin_days_of_23_and_25_hours_in_hour_and_day_buckets() {
         json!({"userState": "Available", "userIds": [U1], "timeZone": "Europe/Berlin",
             "filters": {"from": from, "to": to, "groupBy": "Hour"}})
     };
-    let spring = app
-        .report(
-            "presence/availability/by-date/by-users",
-            &by_hour("2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z"),
-        )
-        .await;
+    let spring = report(
+        &app,
+        "presence/availability/by-date/by-users",
+        &by_hour("2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z"),
+    )
+    .await;
     let spring = bucket_seconds(&spring);
     assert_eq!(spring.len(), 23);
     assert_eq!(spring[1].0, "2026-03-29T01:00:00+01:00");
     assert_eq!(spring[2].0, "2026-03-29T03:00:00+02:00");
     assert!(spring.iter().all(|(_, s)| *s == 3600.0), "{spring:?}");
-    let autumn = app
-        .report(
-            "presence/availability/by-date/by-users",
-            &by_hour("2026-10-24T22:00:00Z", "2026-10-25T22:00:00Z"),
-        )
-        .await;
+    let autumn = report(
+        &app,
+        "presence/availability/by-date/by-users",
+        &by_hour("2026-10-24T22:00:00Z", "2026-10-25T22:00:00Z"),
+    )
+    .await;
     let autumn = bucket_seconds(&autumn);
     assert_eq!(autumn.len(), 24);
     assert_eq!(autumn[2].0, "2026-10-25T02:00:00+02:00");
@@ -273,12 +333,12 @@ async fn a_quarter_hour_zone_and_a_user_online_across_midnight() {
         json!({"userState": "Available", "userIds": [user], "timeZone": "Asia/Kathmandu",
             "filters": {"from": from, "to": to, "groupBy": group_by}})
     };
-    let days = app
-        .report(
-            "presence/availability/by-date/by-users",
-            &body(U1, "Day", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"),
-        )
-        .await;
+    let days = report(
+        &app,
+        "presence/availability/by-date/by-users",
+        &body(U1, "Day", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"),
+    )
+    .await;
     assert_eq!(
         bucket_seconds(&days),
         vec![
@@ -286,12 +346,12 @@ async fn a_quarter_hour_zone_and_a_user_online_across_midnight() {
             ("2026-01-02T00:00:00+05:45".to_owned(), 2700.0),
         ]
     );
-    let hours = app
-        .report(
-            "presence/availability/by-date/by-users",
-            &body(U1, "Hour", "2026-01-01T17:15:00Z", "2026-01-01T19:15:00Z"),
-        )
-        .await;
+    let hours = report(
+        &app,
+        "presence/availability/by-date/by-users",
+        &body(U1, "Hour", "2026-01-01T17:15:00Z", "2026-01-01T19:15:00Z"),
+    )
+    .await;
     assert_eq!(
         bucket_seconds(&hours),
         vec![
@@ -301,9 +361,7 @@ async fn a_quarter_hour_zone_and_a_user_online_across_midnight() {
     );
     let mut across = body(U2, "Day", "2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z");
     across["timeZone"] = json!("UTC");
-    let across = app
-        .report("presence/availability/by-date/by-users", &across)
-        .await;
+    let across = report(&app, "presence/availability/by-date/by-users", &across).await;
     assert_eq!(
         bucket_seconds(&across),
         vec![
@@ -353,12 +411,12 @@ async fn another_tenants_users_get_zeros() {
         ]),
     )
     .await;
-    let answer = app
-        .report(
-            "advisors/metrics/count/by-users",
-            &json!({"userIds": [U1], "filters": range("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")}),
-        )
-        .await;
+    let answer = report(
+        &app,
+        "advisors/metrics/count/by-users",
+        &json!({"userIds": [U1], "filters": range("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")}),
+    )
+    .await;
     assert_eq!(
         answer,
         json!({"groups": [{"key": U1, "contactsLoggedIn": 0, "contactsAvailable": 0,
@@ -391,12 +449,12 @@ async fn cph_by_channels_and_queues_filters_only_the_contacts() {
     .await;
     let filters = json!({"from": "2026-01-01T08:00:00Z", "to": "2026-01-01T12:00:00Z",
         "channels": ["Email", "SMS"]});
-    let answer = app
-        .report(
-            "presence/cph/count/by-channels",
-            &json!({"userState": "Available", "userIds": [U1, U2], "filters": filters}),
-        )
-        .await;
+    let answer = report(
+        &app,
+        "presence/cph/count/by-channels",
+        &json!({"userState": "Available", "userIds": [U1, U2], "filters": filters}),
+    )
+    .await;
     assert_eq!(
         answer,
         json!({"average": 1.5, "groups": [
@@ -408,14 +466,14 @@ async fn cph_by_channels_and_queues_filters_only_the_contacts() {
              "average": null},
         ]})
     );
-    let answer = app
-        .report(
-            "presence/cph/count/by-queues",
-            &json!({"userState": "LoggedIn", "userIds": [U1],
+    let answer = report(
+        &app,
+        "presence/cph/count/by-queues",
+        &json!({"userState": "LoggedIn", "userIds": [U1],
                 "filters": {"from": "2026-01-01T08:00:00Z", "to": "2026-01-01T12:00:00Z",
                     "queues": [Q1, Q2], "channels": ["Email"]}}),
-        )
-        .await;
+    )
+    .await;
     assert_eq!(
         answer,
         json!({"average": 1.5, "groups": [
@@ -465,12 +523,12 @@ async fn advisor_metrics_for_one_user_hand_computed() {
         msg("m6", "I", "09:50", "Outbound", json!({"userId": U2})),
     ]))
     .await;
-    let answer = app
-        .report(
-            "advisors/metrics/count/by-users",
-            &json!({"userIds": [U1], "filters": range("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")}),
-        )
-        .await;
+    let answer = report(
+        &app,
+        "advisors/metrics/count/by-users",
+        &json!({"userIds": [U1], "filters": range("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")}),
+    )
+    .await;
     let available_share = 3600.0 * 100.0 / 5400.0;
     assert_eq!(
         answer,

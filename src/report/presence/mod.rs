@@ -1,12 +1,16 @@
 //! Presence tiles (29–36): contacts per hour, availability and advisor
 //! metrics. Time in state comes from the presence spans maintained at
-//! ingest ([`crate::ingest::presence`]), contacts from unit-of-work audits;
+//! ingest ([`crate::ingest::presence`]) or, when the range and buckets are
+//! whole UTC hours, from their day rollup plus each user's open span;
+//! contacts from the same rollup without filters, else from the
+//! unit-of-work audits;
 //! both are rows of the same tile table, planned here and rendered by the
 //! shared renderers (with the answer-level `average` and per-user `values`
 //! added by [`render`]).
 
 mod query;
 pub mod render;
+mod rollup;
 pub mod schema;
 
 use uuid::Uuid;

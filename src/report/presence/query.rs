@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
+use super::rollup;
 use super::{
     value_keys, AdvisorMetrics, PresenceExtra, PresenceKind, PresenceParams, PresenceValue,
     UserState, UserValues, ValueCph,
@@ -60,8 +61,7 @@ from pieces where us > 0
 group by user_id, i
 "#;
 
-/// Time per (user, bucket): (available, logged in) microseconds.
-type TimeCells = HashMap<(Uuid, usize), (i64, i64)>;
+use super::rollup::TimeCells;
 /// Contacts per (user, bucket, channel or queue): (available, logged in).
 type ContactCells = HashMap<(Uuid, usize, String), (i64, i64)>;
 
@@ -220,6 +220,7 @@ pub async fn run(
     tenant_id: Uuid,
     family: Family,
     query: &ReportQuery,
+    use_rollups: bool,
 ) -> Result<Answer> {
     let Params::Presence(params) = &query.params else {
         return Err(inconsistent(
@@ -245,8 +246,34 @@ pub async fn run(
     let distinct: Vec<Uuid> = users.iter().copied().filter(|u| seen.insert(*u)).collect();
     let (by, keys) = value_keys(query);
 
-    let time = time_in_state(pool, tenant_id, &distinct, query.from, cap, &bounds).await?;
-    let contacts = contacts(pool, tenant_id, &distinct, query, &bounds, by).await?;
+    let last = rollup::last_changes(pool, tenant_id, &distinct).await?;
+    let range = (query.from, query.to);
+    let plan = if use_rollups && rollup::eligible(range, &bounds, cap, &last) {
+        Plan::Rollup
+    } else {
+        Plan::Spans
+    };
+    let unfiltered = by.is_none()
+        && query.filters.channels.is_none()
+        && query.filters.queues.is_none()
+        && query.filters.data.is_empty();
+    let (time, rolled_contacts) = match plan {
+        Plan::Rollup => {
+            rollup::fetch(pool, tenant_id, &distinct, range, &bounds, cap, &last).await?
+        }
+        _ => (
+            time_in_state(pool, tenant_id, &distinct, query.from, cap, &bounds).await?,
+            HashMap::new(),
+        ),
+    };
+    let contacts = if plan == Plan::Rollup && unfiltered {
+        rolled_contacts
+            .into_iter()
+            .map(|((user, bucket), c)| ((user, bucket, String::new()), c))
+            .collect()
+    } else {
+        contacts(pool, tenant_id, &distinct, query, &bounds, by).await?
+    };
     let responses = if family == Family::AdvisorMetrics {
         response_times(pool, tenant_id, &distinct, query).await?
     } else {
@@ -365,7 +392,7 @@ pub async fn run(
         by_date: bucket_list,
         groups: Some(groups),
         kind: MetricKind::Presence(kind),
-        plan: Plan::Spans,
+        plan,
         cells,
         presence: Some(PresenceExtra {
             average,

@@ -5,12 +5,16 @@
 //! batch's earliest change of that user up to the first change after its
 //! latest one (index range scans only, never the user's whole history), so
 //! the spans depend only on the set of events: a late change that splits a
-//! span ends the earlier one at the late change.
+//! span ends the earlier one at the late change. Every span whose end
+//! changed, and every (user, day) with contacts in the batch, updates the
+//! day rollup ([`days`]).
 
-use std::collections::BTreeMap;
+pub mod days;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::{Postgres, Transaction};
+use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
 use super::events::{EventKind, ValidEvent};
@@ -19,7 +23,8 @@ use super::events::{EventKind, ValidEvent};
 /// batches touching the same user recomputes second sees both (its
 /// statement starts after the first committed). Users are locked in sorted
 /// order (and after the interactions of [`super::derive`]), so two batches
-/// cannot deadlock.
+/// cannot deadlock. Users with contacts in the batch are locked too: their
+/// contact cells are recounted.
 const LOCK_USERS: &str = r#"
 select count(pg_advisory_xact_lock(hashtextextended($1::text || '/presence/' || u::text, 0)))
 from unnest($2::uuid[]) as u
@@ -56,6 +61,7 @@ from computed c
 where p.tenant_id = $1 and p.event_id = c.event_id
   and (c.hi is null or c.occurred_at < c.hi)
   and p.ended_at is distinct from c.new_end
+returning p.user_id, p.state, c.occurred_at, c.old_end, c.new_end
 "#;
 
 /// The users whose presence changes are in `events`, with the earliest and
@@ -87,31 +93,64 @@ fn touched_users(events: &[ValidEvent]) -> BTreeMap<Uuid, (DateTime<Utc>, DateTi
     users
 }
 
+/// The (user, UTC day) of every unit of work in the batch (events already
+/// stored included: recounting their day changes nothing).
+fn contact_days(events: &[ValidEvent]) -> BTreeSet<(Uuid, chrono::NaiveDate)> {
+    events
+        .iter()
+        .filter(|e| e.kind == EventKind::UnitOfWorkCompleted)
+        .filter_map(|e| {
+            let user = e.payload.get("userId")?.as_str()?;
+            Some((Uuid::parse_str(user).ok()?, e.occurred_at.date_naive()))
+        })
+        .collect()
+}
+
 /// Recomputes the spans of every user whose presence changes are in the
-/// batch (called once per batch, after its events are stored).
+/// batch, and the day rollup of the spans and contacts it changes (called
+/// once per batch, after its events are stored).
 pub async fn maintain(
     tx: &mut Transaction<'_, Postgres>,
     tenant_id: Uuid,
     events: &[ValidEvent],
 ) -> sqlx::Result<()> {
     let touched = touched_users(events);
-    if touched.is_empty() {
+    let contact_days = contact_days(events);
+    if touched.is_empty() && contact_days.is_empty() {
         return Ok(());
     }
-    let users: Vec<Uuid> = touched.keys().copied().collect();
-    let since: Vec<DateTime<Utc>> = touched.values().map(|(s, _)| *s).collect();
-    let until: Vec<DateTime<Utc>> = touched.values().map(|(_, u)| *u).collect();
+    let locked: BTreeSet<Uuid> = touched
+        .keys()
+        .copied()
+        .chain(contact_days.iter().map(|k| k.0))
+        .collect();
+    let locked: Vec<Uuid> = locked.into_iter().collect();
     sqlx::query(LOCK_USERS)
         .bind(tenant_id)
-        .bind(&users)
+        .bind(&locked)
         .execute(&mut **tx)
         .await?;
-    sqlx::query(RECOMPUTE_SPANS)
-        .bind(tenant_id)
-        .bind(&users)
-        .bind(&since)
-        .bind(&until)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    let mut changed = Vec::new();
+    if !touched.is_empty() {
+        let users: Vec<Uuid> = touched.keys().copied().collect();
+        let since: Vec<DateTime<Utc>> = touched.values().map(|(s, _)| *s).collect();
+        let until: Vec<DateTime<Utc>> = touched.values().map(|(_, u)| *u).collect();
+        for row in sqlx::query(RECOMPUTE_SPANS)
+            .bind(tenant_id)
+            .bind(&users)
+            .bind(&since)
+            .bind(&until)
+            .fetch_all(&mut **tx)
+            .await?
+        {
+            changed.push(days::ChangedSpan {
+                user_id: row.try_get("user_id")?,
+                state: row.try_get("state")?,
+                start: row.try_get("occurred_at")?,
+                old_end: row.try_get("old_end")?,
+                new_end: row.try_get("new_end")?,
+            });
+        }
+    }
+    days::apply(tx, tenant_id, &changed, &contact_days).await
 }
