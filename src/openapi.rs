@@ -133,9 +133,13 @@ impl Modify for Security {
             rollups when the range and every bucket bound fall on whole UTC hours: counts and \
             microsecond sums give the average, and per-bin counts locate the exact stored values \
             of the ranks that min, max and the continuous percentiles need. Both paths give \
-            identical answers. Presence tiles (29-36) are answered from the presence spans \
-            maintained at ingest and the unit-of-work audits (`spans`). Every tile answer says \
-            which in `X-Query-Plan: rollup|raw|spans`. A tile that runs past the statement timeout is 503.\n\n\
+            identical answers. Presence tiles (29-36) are answered, when the range and every \
+            bucket bound fall on whole UTC hours, from an hourly rollup per user and UTC day of \
+            the closed presence spans and of the contacts (no channel, queue or data filter; else \
+            the contacts come from the unit-of-work audits) plus each user's open last span \
+            (`rollup`), else from the presence spans maintained at ingest (`spans`); both give \
+            identical answers. Every tile answer says which path answered in \
+            `X-Query-Plan: rollup|raw|spans`. A tile that runs past the statement timeout is 503.\n\n\
             Rate limits: per client (tenant + token subject), separate buckets for reporting, \
             export and ingest, reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining`, \
             `X-RateLimit-Reset` (seconds until the bucket is full) and the IETF draft fields \
