@@ -66,8 +66,10 @@ pub async fn last_changes(
 }
 
 /// Whether the rollup answers exactly: the range and every bucket bound on
-/// whole UTC hours, and no user's last change after `cap` (so every closed
-/// span ends by then).
+/// whole UTC hours and, when the range reaches past the moment of the
+/// request (`cap` < `to`), no user's last change after it (so every closed
+/// span in the hourly cells ends by then; otherwise changes after `to` do
+/// not matter: the cells are whole hours before it).
 pub fn eligible(
     range: (DateTime<Utc>, DateTime<Utc>),
     bounds: &[DateTime<Utc>],
@@ -78,7 +80,7 @@ pub fn eligible(
         .iter()
         .chain(bounds)
         .all(|b| b.timestamp().rem_euclid(HOUR) == 0)
-        && last.values().all(|l| l.at <= cap)
+        && (cap >= range.1 || last.values().all(|l| l.at <= cap))
 }
 
 /// The bucket holding `t` (bounds ascending; `t` within them).
