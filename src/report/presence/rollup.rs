@@ -108,37 +108,60 @@ pub async fn fetch(
         .bind(last_day)
         .fetch_all(pool)
         .await?;
-    let mut time = TimeCells::new();
-    let mut contacts = TimeCells::new();
+    // The bucket of every hour from the first day's midnight (None: outside
+    // `[from, to)`), computed once; then each row is summed by index.
+    let first_day = from.date_naive();
+    let first_midnight = first_day.and_time(chrono::NaiveTime::MIN).and_utc();
+    let n_hours = usize::try_from((last_day - first_day).num_days() + 1).unwrap_or(0) * 24;
+    let hour_bucket: Vec<Option<usize>> = (0..n_hours)
+        .map(|i| {
+            let t = first_midnight + Duration::hours(i as i64);
+            if t < from || t >= to {
+                None
+            } else {
+                bucket_of(bounds, t)
+            }
+        })
+        .collect();
+    let index: HashMap<Uuid, usize> = users.iter().enumerate().map(|(i, u)| (*u, i)).collect();
+    let n_buckets = bounds.len().saturating_sub(1);
+    // Per user × bucket: available, logged in, contacts available, logged in.
+    let mut sums = vec![[0i64; 4]; users.len() * n_buckets];
     for row in rows {
         let user: Uuid = row.try_get("user_id")?;
         let day: NaiveDate = row.try_get("day")?;
-        let available: Vec<i64> = row.try_get("available_us")?;
-        let logged_in: Vec<i64> = row.try_get("logged_in_us")?;
-        let c_available: Vec<i64> = row.try_get("contacts_available")?;
-        let c_logged_in: Vec<i64> = row.try_get("contacts_logged_in")?;
-        let midnight = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-        let Some(midnight) = midnight else { continue };
+        let columns: [Vec<i64>; 4] = [
+            row.try_get("available_us")?,
+            row.try_get("logged_in_us")?,
+            row.try_get("contacts_available")?,
+            row.try_get("contacts_logged_in")?,
+        ];
+        let (Some(&u), Ok(base)) = (
+            index.get(&user),
+            usize::try_from((day - first_day).num_days() * 24),
+        ) else {
+            continue;
+        };
         for h in 0..24 {
-            let t = midnight + Duration::hours(h as i64);
-            if t < from || t >= to {
-                continue;
-            }
-            let Some(b) = bucket_of(bounds, t) else {
+            let Some(Some(b)) = hour_bucket.get(base + h) else {
                 continue;
             };
-            let cell = |v: &[i64]| v.get(h).copied().unwrap_or_default();
-            let (a, l) = (cell(&available), cell(&logged_in));
-            if a != 0 || l != 0 {
-                let entry = time.entry((user, b)).or_insert((0, 0));
-                entry.0 += a;
-                entry.1 += l;
+            let cell = &mut sums[u * n_buckets + b];
+            for (k, column) in columns.iter().enumerate() {
+                cell[k] += column.get(h).copied().unwrap_or_default();
             }
-            let (ca, cl) = (cell(&c_available), cell(&c_logged_in));
+        }
+    }
+    let mut time = TimeCells::new();
+    let mut contacts = TimeCells::new();
+    for (u, user) in users.iter().enumerate() {
+        for b in 0..n_buckets {
+            let [a, l, ca, cl] = sums[u * n_buckets + b];
+            if a != 0 || l != 0 {
+                time.insert((*user, b), (a, l));
+            }
             if ca != 0 || cl != 0 {
-                let entry = contacts.entry((user, b)).or_insert((0, 0));
-                entry.0 += ca;
-                entry.1 += cl;
+                contacts.insert((*user, b), (ca, cl));
             }
         }
     }
