@@ -28,7 +28,9 @@ create index units_of_work_contacts on units_of_work (tenant_id, user_id, occurr
     where closed > 0 or messages > 0 or data_changes > 0 or notes > 0;
 
 -- The day rollup, maintained at ingest (src/ingest/presence/days.rs): per
--- user and UTC day, 24 hourly cells (index 1 = 00:00 UTC) of microseconds
+-- user and UTC day, 24 hourly cells, stored as running sums (element k =
+-- the sum of the hours from 00:00 UTC to the end of hour k - 1, so a run of
+-- hours is the difference of two elements), of microseconds
 -- available (Online) and logged in (not Offline) of the closed spans (the
 -- open last span is added at query time), and of contacts (unit-of-work
 -- audits with an action) counting for Available (userState Online) and
@@ -73,11 +75,16 @@ with pieces as (
 )
 insert into presence_days (tenant_id, user_id, day, available_us, logged_in_us,
     contacts_available, contacts_logged_in)
-select d.tenant_id, d.user_id, d.day,
-    array_agg(coalesce(x.a, 0) order by g), array_agg(coalesce(x.l, 0) order by g),
-    array_agg(coalesce(x.ca, 0) order by g), array_agg(coalesce(x.cl, 0) order by g)
-from days d
-cross join generate_series(0, 23) as g
-left join hours x on x.tenant_id = d.tenant_id and x.user_id = d.user_id
-    and x.h = d.day + g * interval '1 hour'
+select tenant_id, user_id, day, array_agg(a order by g), array_agg(l order by g),
+    array_agg(ca order by g), array_agg(cl order by g)
+from (
+    select d.tenant_id, d.user_id, d.day, g,
+        (sum(coalesce(x.a, 0)) over w)::bigint as a, (sum(coalesce(x.l, 0)) over w)::bigint as l,
+        (sum(coalesce(x.ca, 0)) over w)::bigint as ca, (sum(coalesce(x.cl, 0)) over w)::bigint as cl
+    from days d
+    cross join generate_series(0, 23) as g
+    left join hours x on x.tenant_id = d.tenant_id and x.user_id = d.user_id
+        and x.h = d.day + g * interval '1 hour'
+    window w as (partition by d.tenant_id, d.user_id, d.day order by g)
+) running
 group by 1, 2, 3;

@@ -1,5 +1,6 @@
 //! The presence day rollup (`presence_days`): per user and UTC day, 24
-//! hourly cells of available and logged-in microseconds (closed spans
+//! hourly cells (stored as running sums) of available and logged-in
+//! microseconds (closed spans
 //! only: the open last span of a user is added at query time) and of
 //! contacts (unit-of-work audits with an action) by class. Time cells move
 //! by the exact difference of each span whose end the recompute changed;
@@ -115,13 +116,30 @@ on conflict (tenant_id, user_id, day) do update set available_us = excluded.avai
     contacts_logged_in = excluded.contacts_logged_in
 "#;
 
+/// The hourly cells of a stored column, which holds their running sums
+/// (element h = the sum of hours 0..=h), so that a reader takes any run of
+/// hours as the difference of two elements.
 fn cells(row: &sqlx::postgres::PgRow, column: &str) -> sqlx::Result<[i64; 24]> {
-    let values: Vec<i64> = row.try_get(column)?;
-    values.try_into().map_err(|v: Vec<i64>| {
+    let sums: Vec<i64> = row.try_get(column)?;
+    let sums: [i64; 24] = sums.try_into().map_err(|v: Vec<i64>| {
         sqlx::Error::Decode(
             format!("presence_days.{column} holds {} cells, not 24", v.len()).into(),
         )
-    })
+    })?;
+    let mut hours = sums;
+    for h in 1..24 {
+        hours[h] = sums[h] - sums[h - 1];
+    }
+    Ok(hours)
+}
+
+/// The running sums of hourly cells, as stored.
+pub fn running(hours: &[i64; 24]) -> [i64; 24] {
+    let mut sums = *hours;
+    for h in 1..24 {
+        sums[h] += sums[h - 1];
+    }
+    sums
 }
 
 /// Applies the time deltas of `changed` and recounts the contacts of
@@ -199,10 +217,10 @@ pub async fn apply(
         users.push(key.0);
         dates.push(key.1);
         values.push(serde_json::json!([
-            day.available_us,
-            day.logged_in_us,
-            day.contacts_available,
-            day.contacts_logged_in
+            running(&day.available_us),
+            running(&day.logged_in_us),
+            running(&day.contacts_available),
+            running(&day.contacts_logged_in)
         ]));
     }
     sqlx::query(WRITE_DAYS)

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::report::buckets::HOUR;
+use crate::report::raw::bucket_index;
 
 /// Time per (user, bucket): (available, logged in) microseconds.
 pub type TimeCells = HashMap<(Uuid, usize), (i64, i64)>;
@@ -34,10 +35,18 @@ cross join lateral (
     order by p.occurred_at desc, p.event_id desc limit 1) l
 "#;
 
-const DAYS: &str = r#"
-select user_id, day, available_us, logged_in_us, contacts_available, contacts_logged_in
-from presence_days
-where tenant_id = $1 and user_id = any($2::uuid[]) and day >= $3 and day <= $4
+/// Sums per (user, bucket) of the pieces `[lo, hi)` (UTC hours of `day`)
+/// of each bucket: the stored cells are running sums, so a piece is the
+/// difference of two elements (element k: hours 0..k; none before 0).
+const PIECES: &str = r#"
+select d.user_id, p.bucket,
+    sum(d.available_us[p.hi] - coalesce(d.available_us[p.lo], 0))::bigint as a,
+    sum(d.logged_in_us[p.hi] - coalesce(d.logged_in_us[p.lo], 0))::bigint as l,
+    sum(d.contacts_available[p.hi] - coalesce(d.contacts_available[p.lo], 0))::bigint as ca,
+    sum(d.contacts_logged_in[p.hi] - coalesce(d.contacts_logged_in[p.lo], 0))::bigint as cl
+from unnest($3::date[], $4::int[], $5::int[], $6::int[]) as p(day, lo, hi, bucket)
+join presence_days d on d.tenant_id = $1 and d.user_id = any($2::uuid[]) and d.day = p.day
+group by 1, 2
 "#;
 
 /// The last change of each user that has one.
@@ -101,68 +110,61 @@ pub async fn fetch(
     last: &HashMap<Uuid, LastChange>,
 ) -> Result<(TimeCells, TimeCells)> {
     let last_day: NaiveDate = (to - Duration::microseconds(1)).date_naive();
-    let rows = sqlx::query(DAYS)
-        .bind(tenant_id)
-        .bind(users)
-        .bind(from.date_naive())
-        .bind(last_day)
-        .fetch_all(pool)
-        .await?;
-    // The bucket of every hour from the first day's midnight (None: outside
-    // `[from, to)`), computed once; then each row is summed by index.
-    let first_day = from.date_naive();
-    let first_midnight = first_day.and_time(chrono::NaiveTime::MIN).and_utc();
-    let n_hours = usize::try_from((last_day - first_day).num_days() + 1).unwrap_or(0) * 24;
-    let hour_bucket: Vec<Option<usize>> = (0..n_hours)
-        .map(|i| {
-            let t = first_midnight + Duration::hours(i as i64);
-            if t < from || t >= to {
-                None
-            } else {
-                bucket_of(bounds, t)
+    // The pieces: runs of whole UTC hours of one day in one bucket.
+    let (mut days, mut los, mut his, mut buckets) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut day = from.date_naive();
+    while day <= last_day {
+        let midnight = day.and_time(chrono::NaiveTime::MIN).and_utc();
+        let mut h = 0;
+        while h < 24 {
+            let t = midnight + Duration::hours(h);
+            let bucket = (t >= from && t < to)
+                .then(|| bucket_of(bounds, t))
+                .flatten();
+            let mut end = h + 1;
+            while end < 24 {
+                let next = midnight + Duration::hours(end);
+                let same = (next >= from && next < to)
+                    .then(|| bucket_of(bounds, next))
+                    .flatten();
+                if same != bucket {
+                    break;
+                }
+                end += 1;
             }
-        })
-        .collect();
-    let index: HashMap<Uuid, usize> = users.iter().enumerate().map(|(i, u)| (*u, i)).collect();
-    let n_buckets = bounds.len().saturating_sub(1);
-    // Per user × bucket: available, logged in, contacts available, logged in.
-    let mut sums = vec![[0i64; 4]; users.len() * n_buckets];
-    for row in rows {
-        let user: Uuid = row.try_get("user_id")?;
-        let day: NaiveDate = row.try_get("day")?;
-        let columns: [Vec<i64>; 4] = [
-            row.try_get("available_us")?,
-            row.try_get("logged_in_us")?,
-            row.try_get("contacts_available")?,
-            row.try_get("contacts_logged_in")?,
-        ];
-        let (Some(&u), Ok(base)) = (
-            index.get(&user),
-            usize::try_from((day - first_day).num_days() * 24),
-        ) else {
-            continue;
-        };
-        for h in 0..24 {
-            let Some(Some(b)) = hour_bucket.get(base + h) else {
-                continue;
-            };
-            let cell = &mut sums[u * n_buckets + b];
-            for (k, column) in columns.iter().enumerate() {
-                cell[k] += column.get(h).copied().unwrap_or_default();
+            if let Some(b) = bucket.and_then(|b| i32::try_from(b).ok()) {
+                days.push(day);
+                los.push(h as i32);
+                his.push(end as i32);
+                buckets.push(b);
             }
+            h = end;
         }
+        day = day.succ_opt().unwrap_or(NaiveDate::MAX);
     }
+    let n_buckets = bounds.len().saturating_sub(1);
     let mut time = TimeCells::new();
     let mut contacts = TimeCells::new();
-    for (u, user) in users.iter().enumerate() {
-        for b in 0..n_buckets {
-            let [a, l, ca, cl] = sums[u * n_buckets + b];
-            if a != 0 || l != 0 {
-                time.insert((*user, b), (a, l));
-            }
-            if ca != 0 || cl != 0 {
-                contacts.insert((*user, b), (ca, cl));
-            }
+    for row in sqlx::query(PIECES)
+        .bind(tenant_id)
+        .bind(users)
+        .bind(&days)
+        .bind(&los)
+        .bind(&his)
+        .bind(&buckets)
+        .fetch_all(pool)
+        .await?
+    {
+        let user: Uuid = row.try_get("user_id")?;
+        let b = bucket_index(tenant_id, row.try_get("bucket")?, n_buckets)?;
+        let (a, l): (i64, i64) = (row.try_get("a")?, row.try_get("l")?);
+        let (ca, cl): (i64, i64) = (row.try_get("ca")?, row.try_get("cl")?);
+        if a != 0 || l != 0 {
+            time.insert((user, b), (a, l));
+        }
+        if ca != 0 || cl != 0 {
+            contacts.insert((user, b), (ca, cl));
         }
     }
     // The open last spans, stopped at `cap`.
