@@ -35,17 +35,29 @@ cross join lateral (
     order by p.occurred_at desc, p.event_id desc limit 1) l
 "#;
 
-/// Sums per (user, bucket) of the pieces `[lo, hi)` (UTC hours of `day`)
-/// of each bucket: the stored cells are running sums, so a piece is the
-/// difference of two elements (element k: hours 0..k; none before 0).
+/// Sums per (user, bucket) of the pieces of each bucket: runs `[lo, hi)`
+/// of UTC hours of one day. Day k (from `$3`) has its pieces at
+/// `(k * $7, (k + 1) * $7]` of `$4`-`$6` (padded with nulls), so each row
+/// finds its own without a join. The stored cells are running sums, so a
+/// piece is the difference of two elements (element k: hours 0..k).
 const PIECES: &str = r#"
-select d.user_id, p.bucket,
-    sum(d.available_us[p.hi] - coalesce(d.available_us[p.lo], 0))::bigint as a,
-    sum(d.logged_in_us[p.hi] - coalesce(d.logged_in_us[p.lo], 0))::bigint as l,
-    sum(d.contacts_available[p.hi] - coalesce(d.contacts_available[p.lo], 0))::bigint as ca,
-    sum(d.contacts_logged_in[p.hi] - coalesce(d.contacts_logged_in[p.lo], 0))::bigint as cl
-from unnest($3::date[], $4::int[], $5::int[], $6::int[]) as p(day, lo, hi, bucket)
-join presence_days d on d.tenant_id = $1 and d.user_id = any($2::uuid[]) and d.day = p.day
+select user_id, bucket, sum(a)::bigint as a, sum(l)::bigint as l, sum(ca)::bigint as ca,
+    sum(cl)::bigint as cl
+from (
+    select d.user_id, p.bucket,
+        d.available_us[p.hi] - coalesce(d.available_us[p.lo], 0) as a,
+        d.logged_in_us[p.hi] - coalesce(d.logged_in_us[p.lo], 0) as l,
+        d.contacts_available[p.hi] - coalesce(d.contacts_available[p.lo], 0) as ca,
+        d.contacts_logged_in[p.hi] - coalesce(d.contacts_logged_in[p.lo], 0) as cl
+    from presence_days d
+    cross join lateral unnest(
+        ($4::int[])[(d.day - $3) * $7 + 1 : (d.day - $3 + 1) * $7],
+        ($5::int[])[(d.day - $3) * $7 + 1 : (d.day - $3 + 1) * $7],
+        ($6::int[])[(d.day - $3) * $7 + 1 : (d.day - $3 + 1) * $7]) as p(lo, hi, bucket)
+    where d.tenant_id = $1 and d.user_id = any($2::uuid[]) and d.day >= $3 and d.day <= $8
+      and p.bucket is not null
+    offset 0
+) x
 group by 1, 2
 "#;
 
@@ -110,38 +122,43 @@ pub async fn fetch(
     last: &HashMap<Uuid, LastChange>,
 ) -> Result<(TimeCells, TimeCells)> {
     let last_day: NaiveDate = (to - Duration::microseconds(1)).date_naive();
-    // The pieces: runs of whole UTC hours of one day in one bucket.
-    let (mut days, mut los, mut his, mut buckets) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut day = from.date_naive();
+    // The pieces: runs of whole UTC hours of one day in one bucket, per day.
+    let first_day = from.date_naive();
+    let mut per_day: Vec<Vec<(i32, i32, i32)>> = Vec::new();
+    let mut day = first_day;
     while day <= last_day {
         let midnight = day.and_time(chrono::NaiveTime::MIN).and_utc();
+        let bucket_at = |h: i64| {
+            let t = midnight + Duration::hours(h);
+            (t >= from && t < to)
+                .then(|| bucket_of(bounds, t))
+                .flatten()
+        };
+        let mut pieces = Vec::new();
         let mut h = 0;
         while h < 24 {
-            let t = midnight + Duration::hours(h);
-            let bucket = (t >= from && t < to)
-                .then(|| bucket_of(bounds, t))
-                .flatten();
+            let bucket = bucket_at(h);
             let mut end = h + 1;
-            while end < 24 {
-                let next = midnight + Duration::hours(end);
-                let same = (next >= from && next < to)
-                    .then(|| bucket_of(bounds, next))
-                    .flatten();
-                if same != bucket {
-                    break;
-                }
+            while end < 24 && bucket_at(end) == bucket {
                 end += 1;
             }
             if let Some(b) = bucket.and_then(|b| i32::try_from(b).ok()) {
-                days.push(day);
-                los.push(h as i32);
-                his.push(end as i32);
-                buckets.push(b);
+                pieces.push((h as i32, end as i32, b));
             }
             h = end;
         }
+        per_day.push(pieces);
         day = day.succ_opt().unwrap_or(NaiveDate::MAX);
+    }
+    let width = per_day.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let (mut los, mut his, mut buckets) = (Vec::new(), Vec::new(), Vec::new());
+    for pieces in &per_day {
+        for k in 0..width {
+            let piece = pieces.get(k);
+            los.push(piece.map(|p| p.0));
+            his.push(piece.map(|p| p.1));
+            buckets.push(piece.map(|p| p.2));
+        }
     }
     let n_buckets = bounds.len().saturating_sub(1);
     let mut time = TimeCells::new();
@@ -149,10 +166,12 @@ pub async fn fetch(
     for row in sqlx::query(PIECES)
         .bind(tenant_id)
         .bind(users)
-        .bind(&days)
+        .bind(first_day)
         .bind(&los)
         .bind(&his)
         .bind(&buckets)
+        .bind(i32::try_from(width).unwrap_or(i32::MAX))
+        .bind(last_day)
         .fetch_all(pool)
         .await?
     {
