@@ -140,8 +140,13 @@ impl Modify for Security {
             rollups when the range and every bucket bound fall on whole UTC hours: counts and \
             microsecond sums give the average, and per-bin counts locate the exact stored values \
             of the ranks that min, max and the continuous percentiles need. Both paths give \
-            identical answers. Every tile answer says which in \
-            `X-Query-Plan: rollup|raw`. A tile that runs past the statement timeout is 503.\n\n\
+            identical answers. Presence tiles (29-36) are answered, when the range and every \
+            bucket bound fall on whole UTC hours, from an hourly rollup per user and UTC day of \
+            the closed presence spans and of the contacts (no channel, queue or data filter; else \
+            the contacts come from the unit-of-work audits) plus each user's open last span \
+            (`rollup`), else from the presence spans maintained at ingest (`spans`); both give \
+            identical answers. Every tile answer says which path answered in \
+            `X-Query-Plan: rollup|raw|spans`. A tile that runs past the statement timeout is 503.\n\n\
             Rate limits: per client (tenant + token subject), separate buckets for reporting, \
             export and ingest, reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining`, \
             `X-RateLimit-Reset` (seconds until the bucket is full) and the IETF draft fields \
@@ -180,6 +185,11 @@ impl Modify for Security {
         GroupAnswer,
         BucketAnswer,
         CountMetric,
+        crate::report::presence::UserState,
+        crate::report::presence::schema::PresenceAnswer,
+        crate::report::presence::schema::PresenceGroupAnswer,
+        crate::report::presence::schema::PresenceBucketAnswer,
+        crate::report::presence::schema::PresenceValueAnswer,
     )),
     modifiers(&Security),
     tags(
@@ -187,7 +197,8 @@ impl Modify for Security {
         (name = "admin", description = "Tenant administration"),
         (name = "ingest", description = "Audit events in"),
         (name = "interactions", description = "Interaction state tiles (1-11), queue time (12), IVR time (28)"),
-        (name = "advisors", description = "Advisor actions (13)"),
+        (name = "advisors", description = "Advisor actions (13), advisor metrics (36)"),
+        (name = "presence", description = "Contacts per hour (29-33), availability (34-35)"),
         (name = "messages", description = "Message volume (14-18), response and wait times (19-23)"),
         (name = "conversations", description = "Live conversations (24-27)"),
         (name = "views", description = "The rows behind the tiles (37)"),
@@ -243,7 +254,13 @@ fn tile_operation(tile: &Tile, export: bool) -> utoipa::openapi::path::Operation
             .content(
                 "application/json",
                 ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("TileAnswer")))
+                    .schema(Some(Ref::from_schema_name(
+                        if crate::report::presence::is_presence(tile.family) {
+                            "PresenceAnswer"
+                        } else {
+                            "TileAnswer"
+                        },
+                    )))
                     .build(),
             )
             .build()
@@ -280,6 +297,16 @@ fn tile_body_schema(tile: &Tile) -> RefOr<Schema> {
         Family::ResponseTimes => top.insert("responseTime".into(), text.clone()),
         Family::UnitOfWork => top.insert("action".into(), text.clone()),
         Family::QueueTime | Family::IvrTime => None,
+        Family::ContactsPerHour
+        | Family::Availability
+        | Family::AvailabilityPercentage
+        | Family::AdvisorMetrics => {
+            let states = crate::report::presence::states(tile.family);
+            let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+            (!names.is_empty())
+                .then(|| top.insert("userState".into(), json!({"type": "string", "enum": names})))
+                .flatten()
+        }
         Family::Live(_) => {
             let closed = json!({"type": "array", "minItems": 1, "maxItems": 1,
                 "items": {"type": "string", "enum": ["Closed"]}});

@@ -5,6 +5,7 @@ pub mod derive;
 pub mod durations;
 pub mod events;
 pub mod fold;
+pub mod presence;
 pub mod rollups;
 pub mod store;
 

@@ -1,6 +1,6 @@
 //! Storing a validated batch in one transaction (the events, their derived
-//! times and conversation rows, then the rollup deltas), so the batch is atomic, and idempotent
-//! per `(tenant, id)`.
+//! times, conversation rows and presence spans, then the rollup deltas),
+//! so the batch is atomic, and idempotent per `(tenant, id)`.
 
 use std::collections::HashSet;
 
@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::events::ValidEvent;
-use super::{conversations, derive, rollups};
+use super::{conversations, derive, presence, rollups};
 
 /// What storing a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +182,7 @@ async fn try_store_batch(
             .await?;
     derive::recompute(&mut tx, tenant_id, &mut touched).await?;
     conversations::recompute(&mut tx, tenant_id, events).await?;
+    presence::maintain(&mut tx, tenant_id, events).await?;
     // The rollup deltas: appended, never updated, so concurrent batches
     // share no rollup row (the fold adds them to the rollups later).
     let counted: HashSet<&str> = counted.iter().map(String::as_str).collect();

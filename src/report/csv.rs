@@ -47,6 +47,7 @@ fn metric_fields(value: MetricValue) -> Vec<String> {
             seconds(t.p90),
         ],
         MetricValue::Live(counts) => counts.csv_fields(),
+        MetricValue::Presence(v) => super::presence::render::fields(v),
     }
 }
 
@@ -164,6 +165,9 @@ pub fn check_accept(headers: &HeaderMap) -> Result<()> {
 
 /// The rows of an answer, header first.
 pub fn rows(answer: &Answer) -> Vec<String> {
+    if let Some(extra) = &answer.presence {
+        return super::presence::render::csv_rows(answer, extra);
+    }
     let grouped = answer.groups.is_some();
     let mut header: Vec<&str> = Vec::new();
     if grouped {

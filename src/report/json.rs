@@ -27,6 +27,8 @@ pub enum MetricJson {
     },
     /// Live conversations: `{"total", <classes>…}`.
     Live(LiveCounts),
+    /// The presence tiles (29–36).
+    Presence(super::presence::render::PresenceJson),
 }
 
 impl From<MetricValue> for MetricJson {
@@ -42,6 +44,7 @@ impl From<MetricValue> for MetricJson {
                 p90: t.p90,
             },
             MetricValue::Live(counts) => Self::Live(counts),
+            MetricValue::Presence(v) => Self::Presence(v.into()),
         }
     }
 }
@@ -112,6 +115,14 @@ fn bucket_json(
 
 /// The answer as a JSON value.
 pub fn to_value(answer: &Answer) -> serde_json::Result<serde_json::Value> {
+    let mut value = shared_value(answer)?;
+    if let Some(extra) = &answer.presence {
+        super::presence::render::decorate(extra, &mut value);
+    }
+    Ok(value)
+}
+
+fn shared_value(answer: &Answer) -> serde_json::Result<serde_json::Value> {
     match (&answer.by_date, &answer.groups) {
         (None, None) => serde_json::to_value(MetricJson::from(answer.cell(0, 0))),
         (None, Some(groups)) => serde_json::to_value(Groups {

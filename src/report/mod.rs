@@ -8,6 +8,7 @@ pub mod durations;
 pub mod json;
 pub mod live;
 pub mod plan;
+pub mod presence;
 pub mod raw;
 pub mod request;
 pub mod rollup;

@@ -12,7 +12,7 @@ use super::buckets::{buckets, Bucket};
 use super::live::{LiveCounts, LiveShape};
 use super::request::{ByDate, Grouping, ReportQuery};
 use super::tiles::{Dimension, Family};
-use super::{durations, live, raw, rollup};
+use super::{durations, live, presence, raw, rollup};
 use crate::domain::{DataKind, SortOrder};
 use crate::error::{ApiError, Result};
 
@@ -34,6 +34,8 @@ pub enum MetricValue {
     Duration(DurationStats),
     /// Live conversations: the total and each class ([`super::live`]).
     Live(LiveCounts),
+    /// The presence tiles (29–36).
+    Presence(presence::PresenceValue),
 }
 
 /// The kind of metric a family yields.
@@ -44,6 +46,8 @@ pub enum MetricKind {
     Duration,
     /// Live conversation classes, as counts or percentages.
     Live(LiveShape),
+    /// The presence tiles (29–36).
+    Presence(presence::PresenceKind),
 }
 
 impl MetricKind {
@@ -52,6 +56,7 @@ impl MetricKind {
             Self::Count => MetricValue::Count(0),
             Self::Duration => MetricValue::Duration(DurationStats::default()),
             Self::Live(shape) => MetricValue::Live(LiveCounts::zero(shape)),
+            Self::Presence(kind) => MetricValue::Presence(kind.zero()),
         }
     }
 
@@ -61,6 +66,7 @@ impl MetricKind {
             Self::Count => &["count"],
             Self::Duration => &["count", "average", "min", "max", "p50", "p90"],
             Self::Live(shape) => shape.columns(),
+            Self::Presence(kind) => kind.columns(),
         }
     }
 }
@@ -91,7 +97,9 @@ pub struct Answer {
     pub kind: MetricKind,
     /// Which path computed it.
     pub plan: Plan,
-    cells: HashMap<(usize, usize), MetricValue>,
+    pub(crate) cells: HashMap<(usize, usize), MetricValue>,
+    /// Presence tiles: the overall average and per-user values.
+    pub presence: Option<presence::PresenceExtra>,
 }
 
 /// The two paths of the planner; their answers are identical.
@@ -103,6 +111,8 @@ pub enum Plan {
     Rollup,
     /// The raw event tables.
     Raw,
+    /// The presence spans maintained at ingest (presence tiles).
+    Spans,
 }
 
 impl Plan {
@@ -110,6 +120,7 @@ impl Plan {
         match self {
             Self::Rollup => "rollup",
             Self::Raw => "raw",
+            Self::Spans => "spans",
         }
     }
 }
@@ -181,7 +192,7 @@ async fn data_type(pool: &PgPool, tenant_id: Uuid, type_id: Uuid) -> Result<Opti
 }
 
 /// Directory names of the keys of a dimension.
-async fn names(
+pub(crate) async fn names(
     pool: &PgPool,
     tenant_id: Uuid,
     dimension: Dimension,
@@ -216,6 +227,9 @@ pub async fn run(
     query: &ReportQuery,
     use_rollups: bool,
 ) -> Result<Answer> {
+    if presence::is_presence(family) {
+        return presence::run(pool, tenant_id, family, query, use_rollups).await;
+    }
     let src = raw::source(family, &query.params);
     let bucket_list = query
         .by_date
@@ -271,7 +285,9 @@ pub async fn run(
             Some(shape) => live::rollup::fetch(pool, tenant_id, shape, query, bounds).await?,
             None => rollup::fetch(pool, tenant_id, query, bounds).await?,
         },
-        Plan::Raw => raw::fetch(pool, &src, tenant_id, query, bounds, data_type_id).await?,
+        Plan::Raw | Plan::Spans => {
+            raw::fetch(pool, &src, tenant_id, query, bounds, data_type_id).await?
+        }
     };
     let groups: Option<Vec<GroupInfo>> = match &query.grouping {
         Grouping::Total => None,
@@ -297,6 +313,7 @@ pub async fn run(
                     MetricValue::Count(n) => *n,
                     MetricValue::Duration(stats) => stats.count,
                     MetricValue::Live(counts) => counts.total,
+                    MetricValue::Presence(_) => 0,
                 };
                 *totals.entry(key.as_str()).or_default() += n;
             }
@@ -352,6 +369,7 @@ pub async fn run(
         kind: src.kind,
         plan,
         cells,
+        presence: None,
     })
 }
 

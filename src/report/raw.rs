@@ -50,6 +50,9 @@ pub(crate) async fn fetch(
         let value = match src.kind {
             MetricKind::Count => MetricValue::Count(row.try_get("n")?),
             MetricKind::Live(shape) => MetricValue::Live(live::decode(shape, &row)?),
+            MetricKind::Presence(_) => {
+                return Err(inconsistent(tenant_id, "a presence metric on the raw path"))
+            }
             MetricKind::Duration => MetricValue::Duration(DurationStats {
                 count: row.try_get("n")?,
                 average: millis(average_seconds(
@@ -128,7 +131,14 @@ pub(crate) fn source(family: Family, params: &Params) -> Source {
             seconds: "s.ivr_seconds",
             ..AUDITS
         },
-        (Family::UnitOfWork, _) => Source {
+        (
+            Family::UnitOfWork
+            | Family::ContactsPerHour
+            | Family::Availability
+            | Family::AvailabilityPercentage
+            | Family::AdvisorMetrics,
+            _,
+        ) => Source {
             table: "units_of_work s",
             ..AUDITS
         },
@@ -205,7 +215,8 @@ impl<'a> CountKeys<'a> {
             | Params::Live { .. }
             | Params::QueueTime
             | Params::IvrTime
-            | Params::UnitOfWork { .. } => None,
+            | Params::UnitOfWork { .. }
+            | Params::Presence(_) => None,
         }
     }
 }
@@ -260,6 +271,8 @@ fn push_params(qb: &mut QueryBuilder<'_, Postgres>, src: &Source, params: &Param
             qb.push(unit_of_work_condition(*action));
         }
         Params::Live { direction, .. } => live::push_conditions(qb, src.kind, *direction),
+        // Answered from the presence spans, never here.
+        Params::Presence(_) => {}
     }
 }
 
@@ -335,7 +348,7 @@ fn build_sql<'a>(
         }
     }
     match src.kind {
-        MetricKind::Count => qb.push("count(*)::bigint as n"),
+        MetricKind::Count | MetricKind::Presence(_) => qb.push("count(*)::bigint as n"),
         MetricKind::Live(_) => qb.push(live::COUNT_COLUMNS),
         MetricKind::Duration => qb
             .push("count(*)::bigint as n, sum(round(")

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::live::{self, LiveChannel};
+use super::presence::{self, PresenceParams, UserState};
 use super::tiles::{Dimension, Family, Tile};
 use crate::domain::{
     Channel, Direction, Granularity, InteractionState, ResponseTimeKind, SortOrder,
@@ -197,6 +198,9 @@ pub struct ReportBody {
     pub response_time: Option<ResponseTimeKind>,
     /// Advisor-action tiles: which unit-of-work audits count (required).
     pub action: Option<UnitOfWorkAction>,
+    /// Presence tiles: which presence time (CPH: `Available`/`LoggedIn`;
+    /// availability: `Available`/`Unavailable`; percentage: `Available`).
+    pub user_state: Option<UserState>,
 }
 
 /// The calendar part of a by-date request.
@@ -238,6 +242,8 @@ pub enum Params {
         channel: LiveChannel,
         direction: Option<Direction>,
     },
+    /// The presence tiles (29–36).
+    Presence(PresenceParams),
 }
 
 /// A required scalar: absent is 400 naming it.
@@ -278,7 +284,7 @@ pub(crate) fn non_empty<T>(list: Option<Vec<T>>) -> Option<Vec<T>> {
 }
 
 /// A list the endpoint requires: absent is 400, empty is 422.
-fn required_list<T>(list: Option<Vec<T>>, field: &str) -> Result<Vec<T>> {
+pub(crate) fn required_list<T>(list: Option<Vec<T>>, field: &str) -> Result<Vec<T>> {
     match list {
         None => Err(ApiError::bad_request(
             field,
@@ -384,6 +390,12 @@ impl ReportQuery {
                 )?;
                 filters.channels = Some(vec![channel.channel()]);
                 Params::Live { channel, direction }
+            }
+            Family::ContactsPerHour
+            | Family::Availability
+            | Family::AvailabilityPercentage
+            | Family::AdvisorMetrics => {
+                presence::params(tile.family, body.user_state, body.user_ids.clone())?
             }
         };
 

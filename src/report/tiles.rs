@@ -3,6 +3,7 @@
 //! `/reporting/v1.2` and its export twin is one row of [`all`].
 
 use super::live::{self, LiveMeasure};
+use super::presence;
 
 /// What is measured, and from which events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,9 +22,17 @@ pub enum Family {
     ResponseTimes,
     /// Tiles 24–27: live conversations, counted at their end ([`live`]).
     Live(LiveMeasure),
+    /// Tiles 29–33: contacts per hour (by channel, queue, user; average).
+    ContactsPerHour,
+    /// Tile 34: availability/unavailability duration by user.
+    Availability,
+    /// Tile 35: availability percentage by user.
+    AvailabilityPercentage,
+    /// Tile 36: advisor metrics by user.
+    AdvisorMetrics,
 }
 
-const ALL_FAMILIES: [Family; 9] = [
+const ALL_FAMILIES: [Family; 13] = [
     Family::InteractionState,
     Family::QueueTime,
     Family::IvrTime,
@@ -33,6 +42,10 @@ const ALL_FAMILIES: [Family; 9] = [
     Family::Live(LiveMeasure::Totals),
     Family::Live(LiveMeasure::Percentages),
     Family::Live(LiveMeasure::Durations),
+    Family::ContactsPerHour,
+    Family::Availability,
+    Family::AvailabilityPercentage,
+    Family::AdvisorMetrics,
 ];
 
 impl Family {
@@ -45,18 +58,31 @@ impl Family {
             Self::MessageVolume => "messages/volume",
             Self::ResponseTimes => "messages/response-times",
             Self::Live(_) => "conversations/live",
+            Self::ContactsPerHour => "presence/cph",
+            Self::Availability | Self::AvailabilityPercentage => "presence/availability",
+            Self::AdvisorMetrics => "advisors/metrics",
         }
     }
 
     /// What follows the dimension in the path: the live by-accounts tiles
-    /// end in their measure (`…/by-accounts/percentages`).
+    /// end in their measure (`…/by-accounts/percentages`), the availability
+    /// percentage in `/percentage`.
     fn path_tail(self, dimension: Dimension) -> &'static str {
         match (self, dimension) {
             (Self::Live(LiveMeasure::Totals), Dimension::Account) => "/totals",
             (Self::Live(LiveMeasure::Percentages), _) => "/percentages",
             (Self::Live(LiveMeasure::Durations), _) => "/durations",
+            (Self::AvailabilityPercentage, _) => "/percentage",
             _ => "",
         }
+    }
+
+    /// Whether the family has a by-date endpoint for `dimension`.
+    fn has_by_date(self, dimension: Dimension) -> bool {
+        if presence::is_presence(self) {
+            return presence::has_by_date(self, dimension);
+        }
+        true
     }
 
     fn dimensions(self) -> &'static [Dimension] {
@@ -79,6 +105,10 @@ impl Family {
             ],
             Self::Live(LiveMeasure::Totals) => &[Dimension::Total, Dimension::Account],
             Self::Live(_) => &[Dimension::Account],
+            Self::ContactsPerHour => &[Dimension::Channel, Dimension::Queue, Dimension::User],
+            Self::Availability | Self::AvailabilityPercentage | Self::AdvisorMetrics => {
+                &[Dimension::User]
+            }
         }
     }
 
@@ -94,12 +124,19 @@ impl Family {
             Self::Live(LiveMeasure::Totals) => "Live conversations",
             Self::Live(LiveMeasure::Percentages) => "Live conversations by account: percentages",
             Self::Live(LiveMeasure::Durations) => "Live conversations by account: durations",
+            Self::ContactsPerHour
+            | Self::Availability
+            | Self::AvailabilityPercentage
+            | Self::AdvisorMetrics => presence::summary(self),
         }
     }
 
     /// The definition, for the OpenAPI description.
-    pub fn description(self) -> &'static str {
-        match self {
+    pub fn description(self) -> std::borrow::Cow<'static, str> {
+        if presence::is_presence(self) {
+            return presence::description(self).into();
+        }
+        let text = match self {
             Self::InteractionState => {
                 "Counts state audits with `oldState` in `oldState` (when given) and `newState` in \
                  `newState`, at the audit's `occurredAt` within `[from, to)`. Received is \
@@ -146,13 +183,19 @@ impl Family {
                  (continuous percentiles, as SQL `percentile_cont`; null statistics when count is 0)."
             }
             Self::Live(measure) => live::description(measure),
-        }
+            Self::ContactsPerHour
+            | Self::Availability
+            | Self::AvailabilityPercentage
+            | Self::AdvisorMetrics => "",
+        };
+        text.into()
     }
 
     pub fn tag(self) -> &'static str {
         match self {
             Self::InteractionState | Self::QueueTime | Self::IvrTime => "interactions",
-            Self::UnitOfWork => "advisors",
+            Self::UnitOfWork | Self::AdvisorMetrics => "advisors",
+            Self::ContactsPerHour | Self::Availability | Self::AvailabilityPercentage => "presence",
             Self::MessageVolume | Self::ResponseTimes => "messages",
             Self::Live(_) => "conversations",
         }
@@ -242,6 +285,9 @@ pub fn all() -> Vec<Tile> {
     for family in ALL_FAMILIES {
         for by_date in [false, true] {
             for &dimension in family.dimensions() {
+                if by_date && !family.has_by_date(dimension) {
+                    continue;
+                }
                 tiles.push(Tile {
                     family,
                     dimension,

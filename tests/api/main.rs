@@ -24,6 +24,7 @@ mod model;
 mod ops;
 mod order;
 mod parsers;
+mod presence;
 mod rollups;
 mod settings;
 mod state_tiles;

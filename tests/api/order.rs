@@ -43,17 +43,32 @@ fn step() -> impl Strategy<Value = (u32, Step, usize, Value)> {
     )
 }
 
-/// Events of up to four interactions on any channel and up to four
-/// conversations ([`live`]), around the DST change of window `w`, with
-/// unique ids (plus the directory of data types).
+/// The `userState` of a generated unit of work, by its queue/user pick.
+const WORK_STATES: [&str; 4] = ["Away", "Online", "Offline", "Online"];
+
+/// Presence states a generated change may set (a tenant-defined one too).
+const PRESENCE: [&str; 5] = ["Online", "Away", "Busy", "Offline", "Lunch"];
+
+/// Presence changes of U1 and U2 from 13 hours before the DST change of a
+/// window, on half hours (so that changes often tie on one instant), some
+/// before the questions' ranges (carried in).
+fn presence_changes() -> impl Strategy<Value = Vec<(u32, usize, usize)>> {
+    prop::collection::vec((0u32..50, 0..2usize, 0..PRESENCE.len()), 0..16)
+}
+
+/// Events of up to four interactions on any channel, up to four
+/// conversations ([`live`]), around the DST change of window `w`, and
+/// presence changes, with unique ids (plus the directory of data types).
 fn event_set(w: usize) -> impl Strategy<Value = Vec<Value>> {
     let base = window_start(w, 3);
+    let presence_base = window_start(w, 13);
     let interaction = (0..CHANNELS.len(), prop::collection::vec(step(), 1..12));
     let sets = (
         prop::collection::vec(interaction, 1..5),
         live::conversation_set(w),
+        presence_changes(),
     );
-    sets.prop_map(move |(interactions, conversations)| {
+    sets.prop_map(move |(interactions, conversations, changes)| {
         let mut events = directory();
         events.extend(conversations);
         for (i, (channel, steps)) in interactions.into_iter().enumerate() {
@@ -86,12 +101,17 @@ fn event_set(w: usize) -> impl Strategy<Value = Vec<Value>> {
                         let [closed, messages, data_changes, notes] = actions;
                         events.push(json!({"id": id, "type": "unit_of_work.completed", "occurredAt": at,
                             "interactionId": interaction, "userId": user, "assignedAt": "2026-01-01T00:00:00Z",
-                            "userState": if who % 3 == 0 { "Away" } else { "Online" }, "channel": channel,
+                            "userState": WORK_STATES[who % 4], "channel": channel,
                             "queueId": queue, "data": data,
                             "actions": {"closed": closed, "messages": messages, "dataChanges": data_changes, "notes": notes}}));
                     }
                 }
             }
+        }
+        for (n, (half_hours, user, state)) in changes.into_iter().enumerate() {
+            let at = (presence_base + Duration::minutes(30 * i64::from(half_hours))).to_rfc3339();
+            events.push(json!({"id": format!("p{n}"), "type": "presence.changed", "occurredAt": at,
+                "userId": if user == 0 { U1 } else { U2 }, "state": PRESENCE[state]}));
         }
         events
     })
@@ -202,6 +222,43 @@ fn questions(w: usize) -> Vec<(String, Value)> {
             json!({"direction": "Outbound", "userIds": [U1, U2, U3], "filters": day}),
         ),
     ];
+    let users = json!([U1, U2, U3]);
+    for user_state in ["Available", "LoggedIn"] {
+        list.push((
+            "presence/cph/count/by-users",
+            json!({"userState": user_state, "userIds": users, "filters": day}),
+        ));
+        list.push((
+            "presence/cph/by-date/by-users",
+            json!({"userState": user_state, "userIds": [U2, U1], "filters": hours}),
+        ));
+        list.push((
+            "presence/cph/count/by-channels",
+            json!({"userState": user_state, "userIds": users, "filters": with(day.clone(), json!({"channels": CHANNELS}))}),
+        ));
+        list.push((
+            "presence/cph/count/by-queues",
+            json!({"userState": user_state, "userIds": users, "filters": with(day.clone(), queues.clone())}),
+        ));
+    }
+    for user_state in ["Available", "Unavailable"] {
+        list.push((
+            "presence/availability/count/by-users",
+            json!({"userState": user_state, "userIds": users, "filters": day}),
+        ));
+        list.push((
+            "presence/availability/by-date/by-users",
+            json!({"userState": user_state, "userIds": users, "filters": days}),
+        ));
+    }
+    list.push((
+        "presence/availability/count/by-users/percentage",
+        json!({"userState": "Available", "userIds": users, "filters": hours}),
+    ));
+    list.push((
+        "advisors/metrics/count/by-users",
+        json!({"userIds": users, "filters": day}),
+    ));
     for action in ACTIONS {
         list.push((
             "unit-of-work/count/by-users",
@@ -280,6 +337,7 @@ fn any_order_batching_and_concurrency_give_identical_answers() {
         });
     let cases_with_times = std::sync::atomic::AtomicUsize::new(0);
     let cases_with_live = std::sync::atomic::AtomicUsize::new(0);
+    let cases_with_presence = std::sync::atomic::AtomicUsize::new(0);
     runner
         .run(&strategy, |(w, events, shuffled, cuts)| {
             runtime.block_on(async {
@@ -330,6 +388,16 @@ fn any_order_batching_and_concurrency_give_identical_answers() {
                     })
                     .count();
                 cases_with_live.fetch_add(live, std::sync::atomic::Ordering::Relaxed);
+                let present = expected
+                    .iter()
+                    .filter(|a| {
+                        a["tile"] == "presence/availability/count/by-users"
+                            && a["answer"]["groups"].as_array().is_some_and(|g| {
+                                g.iter().any(|g| g["seconds"].as_f64() > Some(0.0))
+                            })
+                    })
+                    .count();
+                cases_with_presence.fetch_add(present, std::sync::atomic::Ordering::Relaxed);
                 prop_assert_eq!(actual, expected);
                 Ok(())
             })
@@ -343,5 +411,9 @@ fn any_order_batching_and_concurrency_give_identical_answers() {
     assert!(
         cases < 8 || cases_with_live.into_inner() > 0,
         "the generated sets must end conversations inside the range"
+    );
+    assert!(
+        cases < 8 || cases_with_presence.into_inner() > 0,
+        "the generated sets must exercise presence time, not only empty answers"
     );
 }

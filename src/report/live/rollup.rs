@@ -161,6 +161,6 @@ pub async fn fetch(
 pub fn shape(kind: MetricKind) -> Option<LiveShape> {
     match kind {
         MetricKind::Live(shape) => Some(shape),
-        MetricKind::Count | MetricKind::Duration => None,
+        MetricKind::Count | MetricKind::Duration | MetricKind::Presence(_) => None,
     }
 }
