@@ -30,7 +30,9 @@ pub struct BucketAnswer {
     pub start: String,
     #[schema(example = "2026-03-30T00:00:00+02:00")]
     pub end: String,
-    pub count: i64,
+    /// Count and duration tiles (live and presence tiles carry their own
+    /// fields, as the operation says).
+    pub count: Option<i64>,
     /// Duration tiles (metric T): seconds, null when count is 0.
     pub average: Option<f64>,
     pub min: Option<f64>,
@@ -63,6 +65,7 @@ pub struct GroupAnswer {
 /// key in request order, zero-filled. By-X by-date:
 /// `{"groupBy","timeZone","groups":[{"key","name"?,"buckets"}]}`.
 #[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
 #[allow(dead_code)]
 pub struct TileAnswer {
     pub count: Option<i64>,
@@ -281,6 +284,25 @@ fn tile_operation(tile: &Tile, export: bool) -> utoipa::openapi::path::Operation
     )
 }
 
+/// The body of a view: `ViewBody`, and for `view/conversations` the live
+/// tile's required `filters.newState` (`["Closed"]`) and `filters.channel`.
+fn view_body_schema(kind: ViewKind) -> RefOr<Schema> {
+    if kind != ViewKind::Conversations {
+        return Ref::from_schema_name("ViewBody").into();
+    }
+    let schema = json!({"allOf": [
+        {"$ref": "#/components/schemas/ViewBody"},
+        {"type": "object", "required": ["filters"], "properties": {"filters": {
+            "type": "object", "required": ["from", "to", "newState", "channel"],
+            "properties": {
+                "newState": {"type": "array", "minItems": 1, "maxItems": 1,
+                    "items": {"type": "string", "enum": ["Closed"]}},
+                "channel": {"type": "string", "enum": ["WebChat", "Voice"]},
+            }}}},
+    ]});
+    serde_json::from_value(schema).unwrap_or_else(|_| Ref::from_schema_name("ViewBody").into())
+}
+
 /// The body of a tile: `ReportBody` with what this tile requires beside it
 /// (its parameters, its groups' list, `filters.groupBy` by date), so that
 /// a body valid against the document is one the tile accepts, but for the
@@ -301,6 +323,8 @@ fn tile_body_schema(tile: &Tile) -> RefOr<Schema> {
         | Family::Availability
         | Family::AvailabilityPercentage
         | Family::AdvisorMetrics => {
+            // Every presence tile is per user, whatever its groups.
+            top.insert("userIds".into(), list.clone());
             let states = crate::report::presence::states(tile.family);
             let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
             (!names.is_empty())
@@ -427,7 +451,7 @@ fn view_operation(kind: ViewKind, export: bool) -> utoipa::openapi::path::Operat
         ),
         format!("{}{}", if export { "export/" } else { "" }, kind.path()),
         if export { "export" } else { "views" },
-        Ref::from_schema_name("ViewBody").into(),
+        view_body_schema(kind),
         ok,
         export,
         "range, context",

@@ -32,6 +32,7 @@ pub enum FileSchedule {
 
 /// One opening window of a weekday, `[from, to)` in the tenant's zone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Window {
     /// `Monday` … `Sunday`.
     #[schema(value_type = String, example = "Monday")]
@@ -47,7 +48,7 @@ pub struct Window {
 /// Opening hours: a moment is after hours when, in `timeZone`, its date is
 /// a holiday or it lies in none of that weekday's `open` windows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AfterHours {
     #[schema(value_type = String, example = "Europe/London")]
     pub time_zone: String,

@@ -256,6 +256,24 @@ async fn bench(args: &Args, options: PgConnectOptions) -> Result<()> {
     outcome
 }
 
+/// Rows of the tenants in each event table: state audits, messages,
+/// conversation events, presence changes and units of work (one per unique
+/// event of those families, which are all the bench generates).
+pub async fn stored_rows(pool: &PgPool, tenants: &[Uuid]) -> Result<[i64; 5]> {
+    let (audits, messages, conversations, presence, units): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "select (select count(*) from interaction_audits where tenant_id = any($1)), \
+             (select count(*) from messages where tenant_id = any($1)), \
+             (select count(*) from conversation_events where tenant_id = any($1)), \
+             (select count(*) from presence_changes where tenant_id = any($1)), \
+             (select count(*) from units_of_work where tenant_id = any($1))",
+        )
+        .bind(tenants)
+        .fetch_one(pool)
+        .await?;
+    Ok([audits, messages, conversations, presence, units])
+}
+
 /// Creates the tenants and mints each a token with every role.
 async fn tenants(args: &Args, pool: &PgPool) -> Result<(Vec<Uuid>, Vec<String>)> {
     let (mut ids, mut tokens) = (Vec::new(), Vec::new());
@@ -365,24 +383,11 @@ async fn measure(
         "{maintenance}: {:.1} s",
         started.elapsed().as_secs_f64()
     ));
-    let (audits, messages, conversations, presence, units, size): (
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        String,
-    ) = sqlx::query_as(
-        "select (select count(*) from interaction_audits where tenant_id = any($1)), \
-             (select count(*) from messages where tenant_id = any($1)), \
-             (select count(*) from conversation_events where tenant_id = any($1)), \
-             (select count(*) from presence_changes where tenant_id = any($1)), \
-             (select count(*) from units_of_work where tenant_id = any($1)), \
-             pg_size_pretty(pg_database_size(current_database()))",
-    )
-    .bind(&ids)
-    .fetch_one(pool)
-    .await?;
+    let [audits, messages, conversations, presence, units] = stored_rows(pool, &ids).await?;
+    let size: String =
+        sqlx::query_scalar("select pg_size_pretty(pg_database_size(current_database()))")
+            .fetch_one(pool)
+            .await?;
     figure(format!(
         "stored: {audits} state audits, {messages} messages, {conversations} conversation \
          events, {presence} presence changes, {units} units of work; database {size}"

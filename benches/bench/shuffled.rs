@@ -144,13 +144,7 @@ pub async fn run(
     );
     let shape = (args.seed, args.days, total);
     let posted = ingest(client, base, &tokens, shape, (args.concurrency, args.batch)).await?;
-    let stored: i64 = sqlx::query_scalar(
-        "select (select count(*) from interaction_audits where tenant_id = any($1)) \
-         + (select count(*) from messages where tenant_id = any($1))",
-    )
-    .bind(&ids)
-    .fetch_one(pool)
-    .await?;
+    let stored: i64 = crate::stored_rows(pool, &ids).await?.iter().sum();
     ensure!(
         stored as u64 == total,
         "{stored} rows stored for {total} unique events"
