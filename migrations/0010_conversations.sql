@@ -52,6 +52,28 @@ where ended_at is not null;
 create index messages_by_conversation on messages (tenant_id, conversation_id, occurred_at)
     where conversation_id is not null;
 
+-- The class of a conversation (API.md 4, live conversations), the one
+-- definition the ingest recompute and the backfill below share. WebChat:
+-- no operator connected, abandonedByCustomer; connected but no responding
+-- message after the last connection, abandonedByOperator; else handled.
+-- Voice: ended inside the IVR, abandonedInIvr; else no operator connected,
+-- abandoned; else handled. Null while the conversation has not ended.
+create function cx_live_class(channel text, ended_at timestamptz, first_at timestamptz,
+    responded boolean, ended_in_ivr boolean) returns text
+language sql immutable as $$
+    select case
+        when ended_at is null then null
+        when channel = 'WebChat' then case
+            when first_at is null then 'abandonedByCustomer'
+            when not responded then 'abandonedByOperator'
+            else 'handled' end
+        when channel = 'Voice' then case
+            when ended_in_ivr then 'abandonedInIvr'
+            when first_at is null then 'abandoned'
+            else 'handled' end
+    end
+$$;
+
 -- The conversations of the events stored before this migration, by the
 -- rules of src/ingest/conversations.rs (RECOMPUTE), which every later batch
 -- applies to the conversations it touches, and their rollup counts.
@@ -105,17 +127,7 @@ insert into conversations (tenant_id, conversation_id, started_event, interactio
     ended_in_ivr, responded, class, duration_seconds)
 select c.tenant_id, c.conversation_id, c.started_event, c.interaction_id, c.channel, c.account_id,
     c.queue_id, c.direction, c.data, c.ended_at, c.first_at, c.last_at, c.ended_in_ivr, c.responded,
-    case
-        when c.ended_at is null then null
-        when c.channel = 'WebChat' then case
-            when c.first_at is null then 'abandonedByCustomer'
-            when not c.responded then 'abandonedByOperator'
-            else 'handled' end
-        when c.channel = 'Voice' then case
-            when c.ended_in_ivr then 'abandonedInIvr'
-            when c.first_at is null then 'abandoned'
-            else 'handled' end
-    end,
+    cx_live_class(c.channel, c.ended_at, c.first_at, c.responded, c.ended_in_ivr),
     case when c.ended_at is not null and c.first_at is not null
         then extract(epoch from c.ended_at - c.first_at)::float8 end
 from computed c

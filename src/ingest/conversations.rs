@@ -101,17 +101,7 @@ with events as materialized (
     left join ivr on ivr.conversation_id = k.conversation_id
 ), classified as (
     select c.*,
-        case
-            when c.ended_at is null then null
-            when c.channel = 'WebChat' then case
-                when c.first_at is null then 'abandonedByCustomer'
-                when not c.responded then 'abandonedByOperator'
-                else 'handled' end
-            when c.channel = 'Voice' then case
-                when c.ended_in_ivr then 'abandonedInIvr'
-                when c.first_at is null then 'abandoned'
-                else 'handled' end
-        end as class,
+        cx_live_class(c.channel, c.ended_at, c.first_at, c.responded, c.ended_in_ivr) as class,
         case when c.ended_at is not null and c.first_at is not null
             then extract(epoch from c.ended_at - c.first_at)::float8 end as duration_seconds
     from computed c
