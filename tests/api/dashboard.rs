@@ -116,18 +116,7 @@ async fn the_script_calls_only_tiles_that_exist_and_both_twins_answer() {
 /// The page's requests for "last 7 days" by day in UTC, all channels (as
 /// `tiles()` in app.js builds them).
 fn page_requests(from: &str, to: &str) -> Vec<(&'static str, Value)> {
-    let channels = json!([
-        "Email",
-        "SMS",
-        "Voice",
-        "WebChat",
-        "Facebook",
-        "Instagram",
-        "Twitter",
-        "TrustPilot",
-        "WhatsApp",
-        "Telegram"
-    ]);
+    let channels = json!(crate::rollups::CHANNELS);
     let by_date = |extra: Value| {
         let mut body = extra;
         body["timeZone"] = json!("UTC");

@@ -397,6 +397,12 @@ impl TestApp {
 
     /// Calls a reporting tile (uncached) and asserts 200.
     pub async fn report(&self, tile: &str, body: &Value) -> Value {
+        self.report_response(tile, body).await.json()
+    }
+
+    /// Calls a reporting tile (uncached), asserts 200, and returns the
+    /// whole response (for its headers, such as `X-Query-Plan`).
+    pub async fn report_response(&self, tile: &str, body: &Value) -> TestResponse {
         let auth = format!("Bearer {}", self.tenant.token);
         let response = self
             .request(
@@ -416,7 +422,7 @@ impl TestApp {
             "{tile} failed: {}",
             response.text()
         );
-        response.json()
+        response
     }
 
     /// Folds the rollup deltas into the rollups now, as the background

@@ -304,8 +304,18 @@ fn questions(w: usize) -> Vec<(String, Value)> {
 }
 
 async fn answers(app: &TestApp, tenant: &TestTenant, w: usize) -> Vec<Value> {
+    answers_to(app, tenant, questions(w)).await
+}
+
+/// The tenant's answer to each question, as `{"tile", "answer"}`.
+pub(crate) async fn answers_to<T: AsRef<str>>(
+    app: &TestApp,
+    tenant: &TestTenant,
+    questions: Vec<(T, Value)>,
+) -> Vec<Value> {
     let mut out = Vec::new();
-    for (tile, body) in questions(w) {
+    for (tile, body) in questions {
+        let tile = tile.as_ref();
         let response = app
             .post_as(&tenant.token, &format!("/reporting/v1.2/{tile}"), &body)
             .await;

@@ -11,15 +11,7 @@ use crate::order::live::{conversation_set, questions};
 use crate::rollups::WINDOWS;
 
 async fn answers(app: &TestApp, tenant: &TestTenant, w: usize) -> Vec<Value> {
-    let mut out = Vec::new();
-    for (tile, body) in questions(w) {
-        let response = app
-            .post_as(&tenant.token, &format!("/reporting/v1.2/{tile}"), &body)
-            .await;
-        assert_eq!(response.status, 200, "{tile}: {}", response.text());
-        out.push(json!({"tile": tile, "answer": response.json()}));
-    }
-    out
+    crate::order::answers_to(app, tenant, questions(w)).await
 }
 
 #[test]
