@@ -36,7 +36,7 @@ from unnest($2::text[]) as i
 /// newState is S; ties on the instant are ordered by event id.
 const QUEUE_AND_IVR_TIMES_TEMPLATE: &str = r#"
 with computed as materialized (
-    select a.event_id, a.queue_id, a.occurred_at,
+    select a.row_id, a.event_id, a.queue_id, a.occurred_at,
         a.queue_seconds as old_queue_seconds, a.ivr_seconds as old_ivr_seconds,
         case when a.old_state = 'Queued' and a.new_state = 'Assigned' then (
             select extract(epoch from a.occurred_at - q.occurred_at)::float8
@@ -52,7 +52,7 @@ with computed as materialized (
             order by q.occurred_at desc, q.event_id desc limit 1) end as ivr_seconds
     from unnest($2::text[]) as i(id)
     cross join lateral (
-        select * from interaction_audits a
+        select a.ctid as row_id, a.* from interaction_audits a
         where a.tenant_id = $1 and a.interaction_id = i.id
           and ((a.old_state = 'Queued' and a.new_state = 'Assigned')
             or (a.old_state = 'Automation' and a.new_state in ('Closed', 'Assigned', 'Queued')))
@@ -60,7 +60,7 @@ with computed as materialized (
 ), changed as (
     update interaction_audits a set queue_seconds = c.queue_seconds, ivr_seconds = c.ivr_seconds
     from computed c
-    where a.tenant_id = $1 and a.event_id = c.event_id
+    where a.ctid = c.row_id
       and (a.queue_seconds is distinct from c.queue_seconds or a.ivr_seconds is distinct from c.ivr_seconds)
     returning c.*
 )
@@ -83,14 +83,14 @@ CHANGES
 ///   wrongly unset).
 const MESSAGE_TIMES_TEMPLATE: &str = r#"
 with m as (
-    select event_id, interaction_id, occurred_at, queue_id,
+    select row_id, event_id, interaction_id, occurred_at, queue_id,
         advisor_response_seconds as old_response, originator_wait_seconds as old_wait,
         (direction = 'Outbound' and not automated) as responding,
         (direction = 'Inbound') as inbound,
         row_number() over (partition by interaction_id order by occurred_at, event_id) as pos
     from unnest($2::text[]) as i(id)
     cross join lateral (
-        select * from messages
+        select ctid as row_id, * from messages
         where tenant_id = $1 and interaction_id = i.id
         offset 0) msg
 ), ordered as (
@@ -107,7 +107,7 @@ with m as (
         over (partition by interaction_id, segment) as first_in_at
     from ordered
 ), computed as materialized (
-    select s.event_id, s.queue_id, s.occurred_at, s.old_response, s.old_wait,
+    select s.row_id, s.event_id, s.queue_id, s.occurred_at, s.old_response, s.old_wait,
         case when s.responding and s.first_in_at is not null
              then extract(epoch from s.occurred_at - s.first_in_at)::float8 end as wait,
         case when not s.responding or st.new_state is distinct from 'Assigned' then null
@@ -127,7 +127,7 @@ with m as (
 ), changed as (
     update messages msg set advisor_response_seconds = c.response, originator_wait_seconds = c.wait
     from computed c
-    where msg.tenant_id = $1 and msg.event_id = c.event_id
+    where msg.ctid = c.row_id
       and (msg.advisor_response_seconds is distinct from c.response
            or msg.originator_wait_seconds is distinct from c.wait)
     returning c.*
@@ -192,7 +192,7 @@ pub async fn recompute(
         .execute(&mut **tx)
         .await?;
     // Every row these statements read or update is found by an index (the
-    // interaction's rows, then each by its key). With a large estimate of
+    // interaction's rows, then each by its address). With a large estimate of
     // the touched rows the planner chose to join the update by a
     // sequential scan of every tenant's audits instead, and at 5M events
     // one such statement ran past the 15 s statement timeout during a

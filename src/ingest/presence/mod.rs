@@ -47,18 +47,18 @@ with touched as (
          where p.tenant_id = $1 and p.user_id = t.user_id and p.occurred_at > t.until) as hi
     from touched t
 ), computed as materialized (
-    select s.event_id, s.occurred_at, s.ended_at as old_end, w.hi,
+    select s.row_id, s.occurred_at, s.ended_at as old_end, w.hi,
         lead(s.occurred_at) over (partition by w.user_id order by s.occurred_at, s.event_id) as new_end
     from window_bounds w
     cross join lateral (
-        select p.event_id, p.occurred_at, p.ended_at from presence_changes p
+        select p.ctid as row_id, p.event_id, p.occurred_at, p.ended_at from presence_changes p
         where p.tenant_id = $1 and p.user_id = w.user_id and p.occurred_at >= w.lo
           and (w.hi is null or p.occurred_at <= w.hi)
         offset 0) s
 )
 update presence_changes p set ended_at = c.new_end
 from computed c
-where p.tenant_id = $1 and p.event_id = c.event_id
+where p.ctid = c.row_id
   and (c.hi is null or c.occurred_at < c.hi)
   and p.ended_at is distinct from c.new_end
 returning p.user_id, p.state, c.occurred_at, c.old_end, c.new_end
