@@ -4,6 +4,7 @@
 
 pub mod buckets;
 pub mod csv;
+pub mod directory;
 pub mod durations;
 pub mod json;
 pub mod live;
@@ -147,7 +148,7 @@ fn endpoints() -> impl Iterator<Item = (String, Endpoint)> {
 
 /// The JSON routes of every tile and view.
 pub fn json_routes() -> Router<AppState> {
-    endpoints().fold(Router::new(), |router, (path, endpoint)| {
+    endpoints().fold(directory::routes(), |router, (path, endpoint)| {
         router.route(
             &format!("{JSON_PREFIX}/{path}"),
             post(

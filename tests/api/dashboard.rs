@@ -212,3 +212,58 @@ async fn the_demo_set_fills_every_tile_of_the_page_for_the_last_7_days() {
         ["Billing", "Sales", "Support"]
     );
 }
+
+#[tokio::test]
+async fn the_directory_lists_names_by_name_latest_description_and_own_tenant_only() {
+    let app = TestApp::spawn().await;
+    let (q1, q2, u1, a1) = (
+        "00000000-0000-4000-8000-0000000000a1",
+        "00000000-0000-4000-8000-0000000000a2",
+        "00000000-0000-4000-8000-0000000000b1",
+        "00000000-0000-4000-8000-0000000000c1",
+    );
+    // The rename of q1 arrives before its first description: the later
+    // description (by occurredAt) wins whatever the arrival order.
+    app.ingest(&json!([
+        {"id": "q1-new", "type": "directory.queue", "occurredAt": "2026-02-01T00:00:00Z", "queueId": q1, "name": "Support"},
+        {"id": "q1-old", "type": "directory.queue", "occurredAt": "2026-01-01T00:00:00Z", "queueId": q1, "name": "Zeta (old name)"},
+        {"id": "q2", "type": "directory.queue", "occurredAt": "2026-01-01T00:00:00Z", "queueId": q2, "name": "Billing"},
+        {"id": "u1", "type": "directory.user", "occurredAt": "2026-01-01T00:00:00Z", "userId": u1, "email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace", "roles": ["Agent"]},
+        {"id": "a1", "type": "directory.account", "occurredAt": "2026-01-01T00:00:00Z", "accountId": a1, "name": "Acme", "channel": "WebChat"},
+    ]))
+    .await;
+    let answer = app.post("/reporting/v1.2/directory", &json!({})).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(
+        answer.json(),
+        json!({
+            "queues": [{"id": q2, "name": "Billing"}, {"id": q1, "name": "Support"}],
+            "users": [{"id": u1, "name": "Ada Lovelace", "detail": "ada@example.com"}],
+            "accounts": [{"id": a1, "name": "Acme", "detail": "WebChat"}],
+            "truncated": false,
+        })
+    );
+
+    let unknown = app
+        .post("/reporting/v1.2/directory", &json!({"kinds": ["Queue"]}))
+        .await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        unknown.text()
+    );
+    assert_eq!(
+        unknown.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
+
+    let other = app.new_tenant("other").await;
+    let theirs = app
+        .post_as(&other.token, "/reporting/v1.2/directory", &json!({}))
+        .await;
+    assert_eq!(
+        theirs.json(),
+        json!({"queues": [], "users": [], "accounts": [], "truncated": false})
+    );
+}

@@ -107,6 +107,9 @@ fn contexts(path: &str) -> Value {
 /// The request for a reporting or export route: every filter and group
 /// naming A's ids, so that whatever the route counts, it counts A's data.
 fn body_for(path: &str) -> Value {
+    if path.ends_with("/v1.2/directory") {
+        return json!({});
+    }
     let filters = json!({"from": FROM, "to": TO, "groupBy": "Hour", "queues": [Q]});
     if path.contains("/view/") {
         let mut filters = filters;
@@ -280,8 +283,12 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
                 // The same request finds A's data for A.
                 let (a_text, a_json) = call(&app, &a, p).await;
                 let a_seen = seen(p, &a_text, &a_json);
+                let names_a = a_seen
+                    .strings
+                    .iter()
+                    .any(|s| SECRETS.iter().any(|secret| s.contains(secret)));
                 assert!(
-                    a_seen.rows > 0 || a_seen.numbers.iter().any(|n| *n != 0.0),
+                    a_seen.rows > 0 || a_seen.numbers.iter().any(|n| *n != 0.0) || names_a,
                     "{p}: the walker's request finds nothing of A's even for A: {a_text}"
                 );
                 walked += 1;
