@@ -11,6 +11,12 @@ const CHANNELS = ["Email", "SMS", "Voice", "WebChat", "Facebook", "Instagram",
 const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442"];
 const DASHES = ["", "6 3", "2 3", "8 3 2 3"];
 const HOUR = 3600e3;
+// The tenant's names (POST /reporting/v1.2/directory), loaded at sign-in.
+const DIRECTORY_PATH = "directory";
+// Per-advisor tiles show the first 50 advisors (by name) when none is picked.
+const MAX_ADVISORS = 50;
+// Rows shown by the rows view (its download has all of them).
+const ROWS_SHOWN = 25;
 const DAY = 24 * HOUR;
 
 const $ = (id) => document.getElementById(id);
@@ -164,6 +170,37 @@ function describeFailure(r) {
   return text;
 }
 
+// ---------- directory ----------
+
+let directory = { queues: [], users: [], accounts: [] };
+
+function fillSelect(select, all, entries) {
+  const keep = select.value;
+  select.replaceChildren(el("option", { value: "", text: all }),
+    ...entries.map((e) => el("option", { value: e.id, text: e.name })));
+  if (entries.some((e) => e.id === keep)) select.value = keep;
+}
+
+/** Loads the names of queues, advisors and accounts into the filters. */
+async function loadDirectory() {
+  const note = $("directory-note");
+  const r = await callTile(DIRECTORY_PATH, {});
+  if (r.ok) {
+    directory = r.json;
+    note.className = "note";
+    note.textContent = r.json.truncated ? "More than 10,000 names of a kind: the lists hold the first 10,000." : "";
+  } else {
+    directory = { queues: [], users: [], accounts: [] };
+    note.className = "note warn";
+    note.textContent = "Names unavailable: " + describeFailure(r);
+  }
+  fillSelect($("queue"), "All queues", directory.queues);
+  fillSelect($("advisor"), "All advisors", directory.users);
+}
+
+const nameOf = (list, id) => (list.find((e) => e.id === id) || {}).name || id;
+const hours = (seconds) => seconds == null ? null : Math.round(seconds / 36) / 100;
+
 // ---------- rendering helpers ----------
 
 function el(tag, attrs = {}, ...children) {
@@ -277,8 +314,17 @@ function tiles(q) {
   const filters = () => {
     const f = { from: q.from, to: q.to };
     if (q.channel) f.channels = [q.channel];
+    if (q.queue) f.queues = [q.queue];
     return f;
   };
+  // Live tiles take one channel (`filters.channel`) and match the queue of
+  // `conversation.started`.
+  const liveFilters = (channel) => {
+    const f = { from: q.from, to: q.to, channel };
+    if (q.queue) f.queues = [q.queue];
+    return f;
+  };
+  const advisors = q.advisor ? [q.advisor] : directory.users.slice(0, MAX_ADVISORS).map((u) => u.id);
   const byDate = (extra) => ({ ...extra, timeZone: q.zone, filters: { ...filters(), groupBy: q.granularity } });
   const channels = q.channel ? [q.channel] : CHANNELS;
   const perChannel = (extra) => ({ ...extra, filters: { ...filters(), channels } });
@@ -342,7 +388,105 @@ function tiles(q) {
       ],
       render: (answers) => timeSeries("Message volume", q, answers, (b) => b.count),
     },
+    ...["WebChat", "Voice"].map((channel) => ({
+      id: "live-" + channel.toLowerCase(), title: `${channel} conversations ended, by outcome`,
+      requests: [{ name: channel, path: "conversations/live/by-date",
+        body: { newState: ["Closed"], timeZone: q.zone, filters: { ...liveFilters(channel), groupBy: q.granularity } } }],
+      render: ([a]) => outcomeSeries(`${channel} conversations by outcome`, q, a),
+    })),
+    {
+      id: "live-accounts", title: "Abandonment by account (% of ended conversations)",
+      requests: ["WebChat", "Voice"].flatMap((channel) => {
+        const accounts = directory.accounts.filter((a) => a.detail === channel);
+        return accounts.length === 0 ? [] : [{ name: channel, path: "conversations/live/count/by-accounts/percentages",
+          body: { newState: ["Closed"], filters: liveFilters(channel), accounts: accounts.map((a) => a.id) } }];
+      }),
+      render: accountTable,
+    },
+    {
+      id: "advisors", title: "Advisors: contacts per hour and time logged in",
+      requests: advisors.length === 0 ? [] : [{ name: "Advisor metrics", path: "advisors/metrics/count/by-users",
+        body: { userIds: advisors, filters: filters() } }],
+      render: advisorTable,
+    },
+    {
+      id: "availability", title: "Availability by advisor (% of logged-in time)",
+      requests: advisors.length === 0 ? [] : [{ name: "Availability", path: "presence/availability/count/by-users/percentage",
+        body: { userState: "Available", userIds: advisors, filters: { from: q.from, to: q.to } } }],
+      render: availabilityTable,
+    },
+    {
+      id: "rows", title: "Closed interactions, latest first",
+      requests: [{ name: "Rows", path: "view/interactions",
+        body: { filters: { ...filters(), newState: ["Closed"] }, contexts: ["Queue", "User"],
+          orderBy: "Descending", orderByField: "Timestamp" } }],
+      render: ([a]) => rowsTable(a),
+    },
   ];
+}
+
+/** A live by-date answer as one series per outcome, plus the total. */
+function outcomeSeries(title, q, a) {
+  const buckets = a.json.buckets;
+  const classes = Object.keys(buckets[0] || {}).filter((k) => k !== "start" && k !== "end");
+  const series = classes.map((c) => ({ name: c, json: { buckets: buckets.map((b) => ({ start: b.start, count: b[c] })) } }));
+  return timeSeries(title, q, series, (b) => b.count);
+}
+
+function accountTable(answers) {
+  const rows = answers.flatMap((a) => a.json.groups.map((g) => {
+    const abandoned = Object.keys(g).filter((k) => k.startsWith("abandoned"))
+      .reduce((sum, k) => (g[k] == null ? null : (sum ?? 0) + g[k]), undefined);
+    return { name: g.name || nameOf(directory.accounts, g.key), channel: a.name, total: g.total,
+      abandoned: abandoned ?? null, handled: g.handled };
+  }));
+  const withData = rows.filter((r) => r.total > 0);
+  return { empty: withData.length === 0, nodes: [
+    barChart("Abandoned % by account", withData.map((r) => r.name), [{ name: "Abandoned %", values: withData.map((r) => r.abandoned) }]),
+    table("Abandonment by account", ["Account", "Channel", "Ended", "Abandoned %", "Handled %"],
+      rows.map((r) => [r.name, r.channel, r.total, r.abandoned, r.handled]),
+      ["Total", "", rows.reduce((s, r) => s + r.total, 0), "", ""]),
+  ] };
+}
+
+function advisorTable(answers) {
+  const groups = answers.length ? answers[0].json.groups : [];
+  const name = (g) => g.name || nameOf(directory.users, g.key);
+  const active = groups.filter((g) => g.loggedInSeconds > 0 || g.contactsLoggedIn > 0);
+  return { empty: active.length === 0, nodes: [
+    barChart("Contacts per hour by advisor", active.map(name), [
+      { name: "CPH available", values: active.map((g) => g.cphAvailable) },
+      { name: "CPH logged in", values: active.map((g) => g.cphLoggedIn) }]),
+    table("Advisor metrics", ["Advisor", "Contacts (logged in)", "Contacts (available)", "CPH logged in",
+      "CPH available", "Logged in (h)", "Available (h)", "Unproductive %", "Avg response (s)"],
+    groups.map((g) => [name(g), g.contactsLoggedIn, g.contactsAvailable, g.cphLoggedIn, g.cphAvailable,
+      hours(g.loggedInSeconds), hours(g.availableSeconds), g.unproductivePercentage, g.averageResponseTime]),
+    ["Total", groups.reduce((s, g) => s + g.contactsLoggedIn, 0), groups.reduce((s, g) => s + g.contactsAvailable, 0),
+      "", "", "", "", "", ""]),
+  ] };
+}
+
+function availabilityTable(answers) {
+  const groups = answers.length ? answers[0].json.groups : [];
+  const name = (g) => g.name || nameOf(directory.users, g.key);
+  const active = groups.filter((g) => g.loggedInSeconds > 0);
+  return { empty: active.length === 0, nodes: [
+    barChart("Available % by advisor", active.map(name), [{ name: "Available %", values: active.map((g) => g.percentage) }]),
+    table("Availability by advisor", ["Advisor", "Available %", "Available (h)", "Logged in (h)"],
+      groups.map((g) => [name(g), g.percentage, hours(g.availableSeconds), hours(g.loggedInSeconds)])),
+  ] };
+}
+
+function rowsTable(a) {
+  const rows = a.json.rows;
+  const context = (row, kind) => (row.contexts && row.contexts[kind] && (row.contexts[kind].name || row.contexts[kind].id)) || "–";
+  const shown = rows.slice(0, ROWS_SHOWN);
+  const more = rows.length >= 1000 ? "at least 1,000" : fmt(rows.length);
+  return { empty: rows.length === 0, nodes: [
+    el("p", { class: "note", text: `${more} closing audits in the range; the latest ${shown.length} below, all of them in the CSV.` }),
+    table("Closed interactions", ["Closed at", "Reference", "Channel", "Queue", "Advisor"],
+      shown.map((r) => [r.timestamp, r.reference, r.channel, context(r, "Queue"), context(r, "User")])),
+  ] };
 }
 
 function timeSeries(title, q, answers, value) {
@@ -430,7 +574,8 @@ function readControls() {
   if (from == null || to == null) return { error: "Give both a start and an end." };
   if (to <= from) return { error: "The end must be after the start." };
   return { zone, from: new Date(from).toISOString(), to: new Date(to).toISOString(),
-    fromMs: from, toMs: to, granularity: $("granularity").value, channel: $("channel").value };
+    fromMs: from, toMs: to, granularity: $("granularity").value, channel: $("channel").value,
+    queue: $("queue").value, advisor: $("advisor").value };
 }
 
 function applyPreset() {
@@ -485,7 +630,7 @@ function showDashboard() {
   $("dashboard").hidden = false;
   $("sign-out").hidden = false;
   $("who").textContent = "Signed in (token kept for this tab)";
-  refresh();
+  loadDirectory().then(refresh);
 }
 
 async function signInWithCredentials(event) {

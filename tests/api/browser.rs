@@ -101,6 +101,98 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         "{badges}"
     );
 
+    // The filters show the directory's names, and the advisors' contacts
+    // are the API's for the same advisors (the first 50 by name).
+    let queue_names = js(
+        client,
+        "return [...document.querySelectorAll('#queue option')].map(o => o.textContent)",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        queue_names,
+        json!(["All queues", "Billing", "Sales", "Support"])
+    );
+    let directory = app
+        .post("/reporting/v1.2/directory", &json!({}))
+        .await
+        .json();
+    let users: Vec<Value> = directory["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .take(50)
+        .map(|u| u["id"].clone())
+        .collect();
+    let advisors = app
+        .report(
+            "advisors/metrics/count/by-users",
+            &json!({"userIds": users, "filters": {"from": from, "to": to}}),
+        )
+        .await;
+    let contacts: u64 = advisors["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["contactsLoggedIn"].as_u64())
+        .sum();
+    assert!(contacts > 0, "{advisors}");
+    let shown = totals(client, "tile-advisors").await;
+    assert_eq!(
+        shown[1],
+        contacts.to_string(),
+        "advisor contacts: {shown:?}"
+    );
+
+    // One queue picked by name: the closed total is the API's for that queue.
+    let billing = directory["queues"][0]["id"].as_str().expect("Billing's id");
+    js(
+        client,
+        "document.getElementById('queue').value = arguments[0]",
+        vec![json!(billing)],
+    )
+    .await;
+    client
+        .find(Locator::Css("#apply"))
+        .await
+        .expect("apply")
+        .click()
+        .await
+        .expect("show");
+    tiles_settled(client).await;
+    let mut one_queue = closed_body.clone();
+    one_queue["filters"]["queues"] = json!([billing]);
+    let queue_total: u64 = app.report("interactions/state/by-date", &one_queue).await["buckets"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .filter_map(|b| b["count"].as_u64())
+        .sum();
+    assert!(
+        queue_total > 0 && queue_total < api_total,
+        "{queue_total} of {api_total}"
+    );
+    let shown = totals(client, "tile-states").await;
+    assert_eq!(
+        shown[2],
+        queue_total.to_string(),
+        "Billing's closed total: {shown:?}"
+    );
+    js(
+        client,
+        "document.getElementById('queue').value = ''",
+        vec![],
+    )
+    .await;
+    client
+        .find(Locator::Css("#apply"))
+        .await
+        .expect("apply")
+        .click()
+        .await
+        .expect("show");
+    tiles_settled(client).await;
+
     // Download the closed series' CSV: it is the export twin's answer.
     client
         .find(Locator::XPath(

@@ -96,6 +96,10 @@ async fn the_script_calls_only_tiles_that_exist_and_both_twins_answer() {
         "messages/response-times/count/by-channels",
         "messages/volume/by-date",
         "view/interactions",
+        "conversations/live/by-date",
+        "conversations/live/count/by-accounts/percentages",
+        "advisors/metrics/count/by-users",
+        "presence/availability/count/by-users/percentage",
     ] {
         assert!(paths.contains(&expected), "the page shows {expected}");
     }
@@ -194,6 +198,83 @@ async fn the_demo_set_fills_every_tile_of_the_page_for_the_last_7_days() {
         let answer = app.report(path, &body).await;
         assert!(total(&answer) > 0, "{path} {body} is empty: {answer}");
     }
+    // The live, presence and rows tiles, for the directory's advisors and
+    // accounts (as the page asks them).
+    let names = app
+        .post("/reporting/v1.2/directory", &json!({}))
+        .await
+        .json();
+    let ids = |kind: &str, channel: Option<&str>| -> Vec<Value> {
+        names[kind]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|e| channel.is_none_or(|c| e["detail"] == c))
+            .map(|e| e["id"].clone())
+            .collect()
+    };
+    let users = ids("users", None);
+    assert!(!users.is_empty(), "{names}");
+    for channel in ["WebChat", "Voice"] {
+        let live = app
+            .report(
+                "conversations/live/by-date",
+                &json!({"newState": ["Closed"], "timeZone": "UTC",
+                    "filters": {"from": from, "to": to, "groupBy": "Day", "channel": channel}}),
+            )
+            .await;
+        let ended: u64 = live["buckets"]
+            .as_array()
+            .expect("buckets")
+            .iter()
+            .filter_map(|b| b["total"].as_u64())
+            .sum();
+        assert!(ended > 0, "{channel}: {live}");
+        let accounts = ids("accounts", Some(channel));
+        let by_account = app
+            .report(
+                "conversations/live/count/by-accounts/percentages",
+                &json!({"newState": ["Closed"], "accounts": accounts,
+                    "filters": {"from": from, "to": to, "channel": channel}}),
+            )
+            .await;
+        assert!(
+            by_account["groups"]
+                .as_array()
+                .expect("groups")
+                .iter()
+                .any(|g| g["total"].as_u64() > Some(0)),
+            "{channel}: {by_account}"
+        );
+    }
+    let advisors = app
+        .report(
+            "advisors/metrics/count/by-users",
+            &json!({"userIds": users, "filters": {"from": from, "to": to}}),
+        )
+        .await;
+    let contacts: u64 = advisors["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["contactsLoggedIn"].as_u64())
+        .sum();
+    assert!(contacts > 0, "{advisors}");
+    let available = app
+        .report(
+            "presence/availability/count/by-users/percentage",
+            &json!({"userState": "Available", "userIds": users, "filters": {"from": from, "to": to}}),
+        )
+        .await;
+    assert!(
+        available["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .any(|g| g["availableSeconds"].as_f64() > Some(0.0)),
+        "{available}"
+    );
+
     // Names come from the directory of the same set.
     let queues = app
         .report(
