@@ -354,6 +354,20 @@ function tiles(q) {
       },
     },
     {
+      id: "closed-by-queue", title: "Closed by queue",
+      requests: directory.queues.length === 0 ? [] : [{ name: "Closed", path: "interactions/state/count/by-queues",
+        body: { newState: ["Closed"], filters: { ...filters(), queues: q.queue ? [q.queue] : directory.queues.map((e) => e.id) } } }],
+      render: (answers) => {
+        const groups = answers.length ? answers[0].json.groups : [];
+        const name = (g) => g.name || nameOf(directory.queues, g.key);
+        const total = groups.reduce((s, g) => s + g.count, 0);
+        return { empty: total === 0, nodes: [
+          barChart("Closed by queue", groups.map(name), [{ name: "Closed", values: groups.map((g) => g.count) }]),
+          table("Closed by queue", ["Queue", "Closed"], groups.map((g) => [name(g), g.count]), ["Total", total]),
+        ] };
+      },
+    },
+    {
       id: "queue-time", title: "Time in queue (seconds)",
       // Needs the queue ids: found first by the rows view of the same range.
       prepare: async () => {

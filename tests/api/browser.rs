@@ -144,6 +144,32 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         "advisor contacts: {shown:?}"
     );
 
+    let queue_ids: Vec<Value> = directory["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .map(|q| q["id"].clone())
+        .collect();
+    let by_queue = app
+        .report(
+            "interactions/state/count/by-queues",
+            &json!({"newState": ["Closed"], "filters": {"from": from, "to": to, "queues": queue_ids}}),
+        )
+        .await;
+    let closed_in_queues: u64 = by_queue["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["count"].as_u64())
+        .sum();
+    assert!(closed_in_queues > 0, "{by_queue}");
+    let shown = totals(client, "tile-closed-by-queue").await;
+    assert_eq!(
+        shown[1],
+        closed_in_queues.to_string(),
+        "closed by queue: {shown:?}"
+    );
+
     // One queue picked by name: the closed total is the API's for that queue.
     let billing = directory["queues"][0]["id"].as_str().expect("Billing's id");
     js(

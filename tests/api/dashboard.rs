@@ -92,6 +92,7 @@ async fn the_script_calls_only_tiles_that_exist_and_both_twins_answer() {
     for expected in [
         "interactions/state/by-date",
         "interactions/state/count/by-channels",
+        "interactions/state/count/by-queues",
         "interactions/queue-time/count/by-queues",
         "messages/response-times/count/by-channels",
         "messages/volume/by-date",
