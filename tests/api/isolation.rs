@@ -142,6 +142,8 @@ fn body_for(path: &str) -> Value {
             body["filters"]["channel"] = json!("WebChat");
         }
         ["presence", _] | ["advisors", _] => body["userState"] = json!("Available"),
+        // The two-way listing takes a range only.
+        ["twoway", "activity"] => return json!({"filters": {"from": FROM, "to": TO}}),
         _ => panic!("the isolation walker does not know the family of {path}: teach it"),
     }
     if tile.contains("/by-channels") {
@@ -193,7 +195,8 @@ fn seen<'a>(path: &str, text: &'a str, json: &'a Option<Value>) -> Seen<'a> {
                 }
                 rows += 1;
             }
-            if path.contains("/view/") {
+            // Row exports (views, the two-way flat file) count their lines.
+            if path.contains("/view/") || path.contains("/twoway/") {
                 return Seen {
                     numbers,
                     strings,
@@ -253,6 +256,7 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
     let b_stored = app.ingest_as(&b, &b_event).await;
     assert_eq!(b_stored["inserted"], 1, "{b_stored}");
     app.fold().await;
+    let a_file = twoway_file_of_a(&app, &a).await;
 
     let document = app
         .request(axum::http::Method::GET, "/openapi.json", &[], Vec::new())
@@ -262,6 +266,38 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
     let mut walked = 0;
     for (path, item) in paths {
         match path.as_str() {
+            "/reporting/v1.2/twoway/activity/files" => {
+                let a_files = get_as(&app, &a, path).await.json();
+                let b_files = get_as(&app, &b, path).await.json();
+                assert_eq!(b_files, json!({"files": []}), "B sees A's files");
+                assert_eq!(a_files["files"][0]["id"], json!(a_file), "{a_files}");
+            }
+            "/reporting/v1.2/twoway/activity/files/{id}" => {
+                let file = path.replace("{id}", &a_file);
+                assert_eq!(
+                    get_as(&app, &b, &file).await.status,
+                    404,
+                    "B reads A's file"
+                );
+                let own = get_as(&app, &a, &file).await;
+                assert!(own.text().contains("alpha-secret-event"), "{}", own.text());
+            }
+            "/ingest/v1/webhooks/twoway" => {
+                // B's signature under A's tenant id stores nothing for A.
+                let body = serde_json::to_vec(&twoway_event("2026-01-01T11:00:00Z")).expect("json");
+                let signature =
+                    cx_reporting::auth::secrets::sign(&b.credentials.webhook_secret, &body);
+                let a_id = a.id.to_string();
+                let forged = app
+                    .request(
+                        axum::http::Method::POST,
+                        path,
+                        &[("x-tenant-id", &a_id), ("x-signature-256", &signature)],
+                        body,
+                    )
+                    .await;
+                assert_eq!(forged.status, 401, "{}", forged.text());
+            }
             p if p.starts_with("/reporting/") => {
                 assert!(item.get("post").is_some(), "{p}: only POST is walked");
                 let (b_text, b_json) = call(&app, &b, p).await;
@@ -340,4 +376,56 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
     }
     assert!(walked >= 78, "only {walked} reporting routes walked");
     eprintln!("isolation: {walked} reporting routes walked with B's token and A's ids");
+}
+
+/// One two-way event of A's, holding A's secrets.
+fn twoway_event(at: &str) -> Value {
+    json!({"ccid": "alpha-secret-event-twoway", "event_type": "twoway", "event_subtype": "agent_ping",
+        "event_time": at, "conversation_id": "conv-alpha-secret", "agent_first_name": "Alice",
+        "agent_last_name": "Secretson"})
+}
+
+/// A's two-way event through the signed webhook, and the scheduled file of
+/// its day (A backdated to before it): the file's id.
+async fn twoway_file_of_a(app: &TestApp, a: &TestTenant) -> String {
+    let body = serde_json::to_vec(&twoway_event("2026-01-01T10:30:00Z")).expect("json");
+    let signature = cx_reporting::auth::secrets::sign(&a.credentials.webhook_secret, &body);
+    let a_id = a.id.to_string();
+    let stored = app
+        .request(
+            axum::http::Method::POST,
+            "/ingest/v1/webhooks/twoway",
+            &[("x-tenant-id", &a_id), ("x-signature-256", &signature)],
+            body,
+        )
+        .await;
+    assert_eq!(stored.status, 200, "{}", stored.text());
+    sqlx::query("update tenants set created_at = '2025-12-31T00:00:00Z' where tenant_id = $1")
+        .bind(a.id)
+        .execute(&app.pool)
+        .await
+        .expect("backdate A");
+    let now = "2026-01-02T00:00:00Z".parse().expect("instant");
+    cx_reporting::report::twoway::schedule::write_due(&app.pool, now)
+        .await
+        .expect("scheduled files");
+    sqlx::query_scalar::<_, uuid::Uuid>(
+        "select file_id from twoway_files where tenant_id = $1 and period_from = '2026-01-01T00:00:00Z'",
+    )
+    .bind(a.id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("A's file")
+    .to_string()
+}
+
+async fn get_as(app: &TestApp, tenant: &TestTenant, path: &str) -> crate::helpers::TestResponse {
+    let auth = format!("Bearer {}", tenant.token);
+    app.request(
+        axum::http::Method::GET,
+        path,
+        &[("authorization", &auth)],
+        Vec::new(),
+    )
+    .await
 }
