@@ -256,7 +256,7 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
     let b_stored = app.ingest_as(&b, &b_event).await;
     assert_eq!(b_stored["inserted"], 1, "{b_stored}");
     app.fold().await;
-    let a_file = twoway_file_of_a(&app, &a).await;
+    let a_file = crate::twoway::file_of(&app, &a).await;
 
     let document = app
         .request(axum::http::Method::GET, "/openapi.json", &[], Vec::new())
@@ -267,24 +267,25 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
     for (path, item) in paths {
         match path.as_str() {
             "/reporting/v1.2/twoway/activity/files" => {
-                let a_files = get_as(&app, &a, path).await.json();
-                let b_files = get_as(&app, &b, path).await.json();
+                let a_files = crate::twoway::get_as(&app, &a, path).await.json();
+                let b_files = crate::twoway::get_as(&app, &b, path).await.json();
                 assert_eq!(b_files, json!({"files": []}), "B sees A's files");
                 assert_eq!(a_files["files"][0]["id"], json!(a_file), "{a_files}");
             }
             "/reporting/v1.2/twoway/activity/files/{id}" => {
                 let file = path.replace("{id}", &a_file);
                 assert_eq!(
-                    get_as(&app, &b, &file).await.status,
+                    crate::twoway::get_as(&app, &b, &file).await.status,
                     404,
                     "B reads A's file"
                 );
-                let own = get_as(&app, &a, &file).await;
+                let own = crate::twoway::get_as(&app, &a, &file).await;
                 assert!(own.text().contains("alpha-secret-event"), "{}", own.text());
             }
             "/ingest/v1/webhooks/twoway" => {
                 // B's signature under A's tenant id stores nothing for A.
-                let body = serde_json::to_vec(&twoway_event("2026-01-01T11:00:00Z")).expect("json");
+                let body = serde_json::to_vec(&crate::twoway::secret_event("2026-01-01T11:00:00Z"))
+                    .expect("json");
                 let signature =
                     cx_reporting::auth::secrets::sign(&b.credentials.webhook_secret, &body);
                 let a_id = a.id.to_string();
@@ -376,56 +377,4 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
     }
     assert!(walked >= 78, "only {walked} reporting routes walked");
     eprintln!("isolation: {walked} reporting routes walked with B's token and A's ids");
-}
-
-/// One two-way event of A's, holding A's secrets.
-fn twoway_event(at: &str) -> Value {
-    json!({"ccid": "alpha-secret-event-twoway", "event_type": "twoway", "event_subtype": "agent_ping",
-        "event_time": at, "conversation_id": "conv-alpha-secret", "agent_first_name": "Alice",
-        "agent_last_name": "Secretson"})
-}
-
-/// A's two-way event through the signed webhook, and the scheduled file of
-/// its day (A backdated to before it): the file's id.
-async fn twoway_file_of_a(app: &TestApp, a: &TestTenant) -> String {
-    let body = serde_json::to_vec(&twoway_event("2026-01-01T10:30:00Z")).expect("json");
-    let signature = cx_reporting::auth::secrets::sign(&a.credentials.webhook_secret, &body);
-    let a_id = a.id.to_string();
-    let stored = app
-        .request(
-            axum::http::Method::POST,
-            "/ingest/v1/webhooks/twoway",
-            &[("x-tenant-id", &a_id), ("x-signature-256", &signature)],
-            body,
-        )
-        .await;
-    assert_eq!(stored.status, 200, "{}", stored.text());
-    sqlx::query("update tenants set created_at = '2025-12-31T00:00:00Z' where tenant_id = $1")
-        .bind(a.id)
-        .execute(&app.pool)
-        .await
-        .expect("backdate A");
-    let now = "2026-01-02T00:00:00Z".parse().expect("instant");
-    cx_reporting::report::twoway::schedule::write_due(&app.pool, now)
-        .await
-        .expect("scheduled files");
-    sqlx::query_scalar::<_, uuid::Uuid>(
-        "select file_id from twoway_files where tenant_id = $1 and period_from = '2026-01-01T00:00:00Z'",
-    )
-    .bind(a.id)
-    .fetch_one(&app.pool)
-    .await
-    .expect("A's file")
-    .to_string()
-}
-
-async fn get_as(app: &TestApp, tenant: &TestTenant, path: &str) -> crate::helpers::TestResponse {
-    let auth = format!("Bearer {}", tenant.token);
-    app.request(
-        axum::http::Method::GET,
-        path,
-        &[("authorization", &auth)],
-        Vec::new(),
-    )
-    .await
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use cx_reporting::report::twoway::schedule::write_due;
 use serde_json::{json, Value};
 
-use super::{event, listing, send, send_as, SEED_COLUMNS};
-use crate::helpers::{TestApp, TestResponse, TestTenant};
+use super::{event, get_as, listing, send, send_as, SEED_COLUMNS};
+use crate::helpers::{TestApp, TestTenant};
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("an instant")
@@ -37,12 +37,6 @@ async fn arrange(app: &TestApp, tenant: &TestTenant, created: &str, schedule: &s
         )
         .await;
     assert_eq!(put.status, 200, "{}", put.text());
-}
-
-async fn get_as(app: &TestApp, tenant: &TestTenant, path: &str) -> TestResponse {
-    let auth = format!("Bearer {}", tenant.token);
-    app.request(Method::GET, path, &[("authorization", &auth)], Vec::new())
-        .await
 }
 
 /// The tenant's files, as listed.
