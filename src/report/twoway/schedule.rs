@@ -111,25 +111,51 @@ const TENANTS: &str = "select t.tenant_id, t.created_at, s.settings->>'twoWayFil
 
 /// Writes every file due at `now` that is not written yet, for every
 /// tenant; answers how many this call wrote. Safe to call from several
-/// tasks or processes at once, and again after a restart.
+/// tasks or processes at once, and again after a restart. A tenant whose
+/// file fails is left for the next call (its later periods wait, so files
+/// stay in order) and the others go on; the first failure is returned.
 pub async fn write_due(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
     type TenantRow = (Uuid, DateTime<Utc>, Option<String>, Option<DateTime<Utc>>);
     let tenants: Vec<TenantRow> = sqlx::query_as(TENANTS).fetch_all(pool).await?;
     let mut written = 0;
+    let mut failure = None;
     for (tenant_id, created_at, schedule, last_end) in tenants {
-        let schedule = match schedule.as_deref() {
-            Some("Weekly") => FileSchedule::Weekly,
-            Some("Monthly") => FileSchedule::Monthly,
-            _ => FileSchedule::Daily,
-        };
-        let start = last_end.map_or(created_at, |end| end.max(created_at));
-        let mut period = first_period(schedule, start);
-        while due(schedule, period) <= now {
-            if write_file(pool, tenant_id, schedule, period).await? {
-                written += 1;
+        match write_due_for(pool, now, tenant_id, created_at, schedule, last_end).await {
+            Ok(n) => written += n,
+            Err(error) => {
+                tracing::warn!(tenant = %tenant_id, %error, "a two-way file failed; retried next round");
+                failure.get_or_insert(error);
             }
-            period = next_period(schedule, period);
         }
+    }
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(written),
+    }
+}
+
+/// [`write_due`] for one tenant.
+async fn write_due_for(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    tenant_id: Uuid,
+    created_at: DateTime<Utc>,
+    schedule: Option<String>,
+    last_end: Option<DateTime<Utc>>,
+) -> sqlx::Result<u64> {
+    let schedule = match schedule.as_deref() {
+        Some("Weekly") => FileSchedule::Weekly,
+        Some("Monthly") => FileSchedule::Monthly,
+        _ => FileSchedule::Daily,
+    };
+    let start = last_end.map_or(created_at, |end| end.max(created_at));
+    let mut period = first_period(schedule, start);
+    let mut written = 0;
+    while due(schedule, period) <= now {
+        if write_file(pool, tenant_id, schedule, period).await? {
+            written += 1;
+        }
+        period = next_period(schedule, period);
     }
     Ok(written)
 }
