@@ -139,6 +139,9 @@ async fn serve() -> anyhow::Result<()> {
         fold_interval,
         state.fold_behind.clone(),
     ));
+    tokio::spawn(cx_reporting::report::twoway::schedule::run(
+        state.pool.clone(),
+    ));
     let app = cx_reporting::app(state);
     let listener = tokio::net::TcpListener::bind(bind)
         .await

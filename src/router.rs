@@ -64,6 +64,7 @@ pub fn app(state: AppState) -> Router {
     // limit → batch (which reads the body under the same limit).
     let ingestion = Router::new()
         .route("/ingest/v1/events", post(ingest::ingest))
+        .route("/ingest/v1/webhooks/twoway", post(ingest::twoway::webhook))
         .layer(DefaultBodyLimit::disable())
         .layer(from_fn_with_state(
             (state.clone(), BucketKind::Ingest),

@@ -8,6 +8,7 @@ pub mod fold;
 pub mod presence;
 pub mod rollups;
 pub mod store;
+pub mod twoway;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};

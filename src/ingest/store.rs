@@ -157,6 +157,21 @@ async fn try_store_batch(
     tenant_id: Uuid,
     events: &[ValidEvent],
 ) -> sqlx::Result<Stored> {
+    let mut tx = pool.begin().await?;
+    let stored = store_in(&mut tx, tenant_id, events).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Stores a batch inside a transaction the caller holds (and commits), so
+/// that other writes join its atomicity (the two-way webhook stores its
+/// row and the §3 event it feeds together). No deadlock retry here: the
+/// caller retries its whole transaction.
+pub async fn store_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    tenant_id: Uuid,
+    events: &[ValidEvent],
+) -> sqlx::Result<Stored> {
     let mut seen = HashSet::with_capacity(events.len());
     let mut ids: Vec<&str> = Vec::with_capacity(events.len());
     let mut kinds: Vec<&str> = Vec::with_capacity(events.len());
@@ -170,7 +185,6 @@ async fn try_store_batch(
             payloads.push(&event.payload);
         }
     }
-    let mut tx = pool.begin().await?;
     let (inserted, mut touched, counted): (i64, Vec<String>, Vec<String>) =
         sqlx::query_as(INSERT_BATCH)
             .bind(tenant_id)
@@ -178,16 +192,15 @@ async fn try_store_batch(
             .bind(&kinds)
             .bind(&times)
             .bind(&payloads)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
-    derive::recompute(&mut tx, tenant_id, &mut touched).await?;
-    conversations::recompute(&mut tx, tenant_id, events).await?;
-    presence::maintain(&mut tx, tenant_id, events).await?;
+    derive::recompute(tx, tenant_id, &mut touched).await?;
+    conversations::recompute(tx, tenant_id, events).await?;
+    presence::maintain(tx, tenant_id, events).await?;
     // The rollup deltas: appended, never updated, so concurrent batches
     // share no rollup row (the fold adds them to the rollups later).
     let counted: HashSet<&str> = counted.iter().map(String::as_str).collect();
-    rollups::apply(&mut tx, tenant_id, events, &counted).await?;
-    tx.commit().await?;
+    rollups::apply(tx, tenant_id, events, &counted).await?;
     Ok(Stored {
         inserted: inserted as u64,
     })

@@ -14,6 +14,7 @@ pub mod raw;
 pub mod request;
 pub mod rollup;
 pub mod tiles;
+pub mod twoway;
 pub mod view;
 
 use axum::body::{Body, Bytes};
@@ -148,7 +149,8 @@ fn endpoints() -> impl Iterator<Item = (String, Endpoint)> {
 
 /// The JSON routes of every tile and view.
 pub fn json_routes() -> Router<AppState> {
-    endpoints().fold(directory::routes(), |router, (path, endpoint)| {
+    let routes = directory::routes().merge(twoway::json_routes());
+    endpoints().fold(routes, |router, (path, endpoint)| {
         router.route(
             &format!("{JSON_PREFIX}/{path}"),
             post(
@@ -166,7 +168,8 @@ pub fn json_routes() -> Router<AppState> {
 
 /// The CSV export routes of every tile and view.
 pub fn export_routes() -> Router<AppState> {
-    endpoints().fold(Router::new(), |router, (path, endpoint)| {
+    let routes = Router::new().merge(twoway::export_routes());
+    endpoints().fold(routes, |router, (path, endpoint)| {
         router.route(
             &format!("{EXPORT_PREFIX}/{path}"),
             post(

@@ -145,6 +145,8 @@ fn body_for(path: &str) -> Value {
             body["filters"]["channel"] = json!("WebChat");
         }
         ["presence", _] | ["advisors", _] => body["userState"] = json!("Available"),
+        // The two-way listing takes a range only.
+        ["twoway", "activity"] => return json!({"filters": {"from": FROM, "to": TO}}),
         _ => panic!("the isolation walker does not know the family of {path}: teach it"),
     }
     if tile.contains("/by-channels") {
@@ -196,7 +198,8 @@ fn seen<'a>(path: &str, text: &'a str, json: &'a Option<Value>) -> Seen<'a> {
                 }
                 rows += 1;
             }
-            if path.contains("/view/") {
+            // Row exports (views, the two-way flat file) count their lines.
+            if path.contains("/view/") || path.contains("/twoway/") {
                 return Seen {
                     numbers,
                     strings,
@@ -256,6 +259,7 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
     let b_stored = app.ingest_as(&b, &b_event).await;
     assert_eq!(b_stored["inserted"], 1, "{b_stored}");
     app.fold().await;
+    let a_file = crate::twoway::file_of(&app, &a).await;
 
     let document = app
         .request(axum::http::Method::GET, "/openapi.json", &[], Vec::new())
@@ -265,6 +269,39 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
     let mut walked = 0;
     for (path, item) in paths {
         match path.as_str() {
+            "/reporting/v1.2/twoway/activity/files" => {
+                let a_files = crate::twoway::get_as(&app, &a, path).await.json();
+                let b_files = crate::twoway::get_as(&app, &b, path).await.json();
+                assert_eq!(b_files, json!({"files": []}), "B sees A's files");
+                assert_eq!(a_files["files"][0]["id"], json!(a_file), "{a_files}");
+            }
+            "/reporting/v1.2/twoway/activity/files/{id}" => {
+                let file = path.replace("{id}", &a_file);
+                assert_eq!(
+                    crate::twoway::get_as(&app, &b, &file).await.status,
+                    404,
+                    "B reads A's file"
+                );
+                let own = crate::twoway::get_as(&app, &a, &file).await;
+                assert!(own.text().contains("alpha-secret-event"), "{}", own.text());
+            }
+            "/ingest/v1/webhooks/twoway" => {
+                // B's signature under A's tenant id stores nothing for A.
+                let body = serde_json::to_vec(&crate::twoway::secret_event("2026-01-01T11:00:00Z"))
+                    .expect("json");
+                let signature =
+                    cx_reporting::auth::secrets::sign(&b.credentials.webhook_secret, &body);
+                let a_id = a.id.to_string();
+                let forged = app
+                    .request(
+                        axum::http::Method::POST,
+                        path,
+                        &[("x-tenant-id", &a_id), ("x-signature-256", &signature)],
+                        body,
+                    )
+                    .await;
+                assert_eq!(forged.status, 401, "{}", forged.text());
+            }
             p if p.starts_with("/reporting/") => {
                 assert!(item.get("post").is_some(), "{p}: only POST is walked");
                 let (b_text, b_json) = call(&app, &b, p).await;

@@ -29,4 +29,5 @@ mod rollups;
 mod settings;
 mod state_tiles;
 mod tokens;
+mod twoway;
 mod views;

@@ -7,7 +7,8 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::response::Response;
 use futures::StreamExt;
-use sqlx::PgPool;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{ViewQuery, ViewRow, EXPORT_ROWS};
@@ -63,7 +64,46 @@ fn csv_header(query: &ViewQuery) -> String {
     record(&header)
 }
 
-/// The CSV export, streamed in chunks of about 64 KiB from the cursor.
+/// A CSV export streamed from one query: its file name, header row, query
+/// and the rendering of each row (views, and the other reports' rows).
+pub trait CsvExport: Send + 'static {
+    /// The attachment's name, without `.csv`.
+    fn filename(&self) -> String;
+    /// The header record, CRLF-terminated.
+    fn header(&self) -> String;
+    /// The query of the rows, at most `limit` of them.
+    fn sql(&self, tenant_id: Uuid, limit: i64) -> QueryBuilder<'_, Postgres>;
+    /// Appends one row as a CSV record.
+    fn push_row(&self, row: &PgRow, out: &mut String) -> sqlx::Result<()>;
+}
+
+impl CsvExport for ViewQuery {
+    fn filename(&self) -> String {
+        self.kind.path().replace('/', "-")
+    }
+    fn header(&self) -> String {
+        csv_header(self)
+    }
+    fn sql(&self, tenant_id: Uuid, limit: i64) -> QueryBuilder<'_, Postgres> {
+        ViewQuery::sql(self, tenant_id, limit)
+    }
+    fn push_row(&self, row: &PgRow, out: &mut String) -> sqlx::Result<()> {
+        ViewRow::decode(row).map(|r| r.push_csv(self, out))
+    }
+}
+
+/// The CSV export of a view ([`stream`]).
+pub async fn csv_stream(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    query: ViewQuery,
+    export_timeout: Duration,
+) -> Result<Response> {
+    stream(pool, tenant_id, query, export_timeout).await
+}
+
+/// The CSV export, streamed in chunks of about 64 KiB from the cursor,
+/// at most [`EXPORT_ROWS`] rows.
 ///
 /// The export runs on a connection and transaction of its own, under its own
 /// `statement_timeout` (`export_timeout`) rather than the short one of the
@@ -72,32 +112,29 @@ fn csv_header(query: &ViewQuery) -> String {
 /// is sent, a failure can only break the stream: the body ends with an error
 /// (no terminating chunk, so the client sees a failed download, never a
 /// short file that looks complete) and is logged.
-pub async fn csv_stream(
+pub async fn stream<E: CsvExport>(
     pool: &PgPool,
     tenant_id: Uuid,
-    query: ViewQuery,
+    export: E,
     export_timeout: Duration,
 ) -> Result<Response> {
-    let filename = query.kind.path().replace('/', "-");
+    let filename = export.filename();
     let mut tx = pool.begin().await?;
     sqlx::query("select set_config('statement_timeout', $1, true)")
         .bind(export_timeout.as_millis().to_string())
         .execute(&mut *tx)
         .await?;
     let stream = async_stream::stream! {
-        yield Ok::<Bytes, std::io::Error>(Bytes::from(csv_header(&query)));
-        let mut qb = query.sql(tenant_id, EXPORT_ROWS);
+        yield Ok::<Bytes, std::io::Error>(Bytes::from(export.header()));
+        let mut qb = export.sql(tenant_id, EXPORT_ROWS);
         let mut rows = qb.build().fetch(&mut *tx);
         let mut chunk = String::with_capacity(72 * 1024);
         let mut sent: u64 = 0;
         let mut failure = None;
         while let Some(row) = rows.next().await {
-            match row.and_then(|r| ViewRow::decode(&r)) {
-                Ok(row) => row.push_csv(&query, &mut chunk),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+            if let Err(e) = row.and_then(|r| export.push_row(&r, &mut chunk)) {
+                failure = Some(e);
+                break;
             }
             sent += 1;
             if chunk.len() >= 64 * 1024 {
@@ -109,7 +146,7 @@ pub async fn csv_stream(
             tracing::error!(
                 error = ?error,
                 tenant = %tenant_id,
-                view = query.kind.path(),
+                export = export.filename(),
                 rows_sent = sent,
                 "export stream failed; the download is cut short"
             );
