@@ -439,11 +439,15 @@ function tiles(q) {
   ];
 }
 
+const OUTCOMES = { total: "Ended", abandonedByCustomer: "Abandoned by customer",
+  abandonedByOperator: "Abandoned by operator", abandonedInIvr: "Abandoned in IVR",
+  abandoned: "Abandoned", handled: "Handled" };
+
 /** A live by-date answer as one series per outcome, plus the total. */
 function outcomeSeries(title, q, a) {
   const buckets = a.json.buckets;
   const classes = Object.keys(buckets[0] || {}).filter((k) => k !== "start" && k !== "end");
-  const series = classes.map((c) => ({ name: c, json: { buckets: buckets.map((b) => ({ start: b.start, count: b[c] })) } }));
+  const series = classes.map((c) => ({ name: OUTCOMES[c] || c, json: { buckets: buckets.map((b) => ({ start: b.start, count: b[c] })) } }));
   return timeSeries(title, q, series, (b) => b.count);
 }
 

@@ -265,6 +265,21 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         std::fs::create_dir_all(&docs).expect("docs");
         std::fs::write(docs.join("dashboard.png"), &png).expect("docs/dashboard.png");
     }
+    // And the live and advisor tiles further down.
+    js(
+        client,
+        "document.getElementById('tile-live-webchat').scrollIntoView()",
+        vec![],
+    )
+    .await;
+    let png = client.screenshot().await.expect("screenshot");
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/dashboard-live.png");
+    std::fs::write(&target, &png).expect("screenshot file");
+    if std::env::var("UPDATE_SCREENSHOT").is_ok_and(|v| v == "1") {
+        let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs");
+        std::fs::write(docs.join("dashboard-live.png"), &png).expect("docs/dashboard-live.png");
+    }
+    js(client, "window.scrollTo(0, 0)", vec![]).await;
 
     // At phone width nothing runs off the side of the page.
     client.set_window_size(390, 844).await.expect("phone width");
