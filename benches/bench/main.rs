@@ -64,6 +64,7 @@ mod ingest;
 mod live;
 mod load;
 mod questions;
+mod seeds;
 mod service;
 mod shuffled;
 mod timing;
@@ -153,6 +154,11 @@ pub struct Args {
     /// start and end [default: 0, none; issue 10 asks for at least 180].
     #[arg(long, default_value_t = 0)]
     load_seconds: u64,
+    /// Two-way webhook events posted over the dataset's last day, into a
+    /// tenant of their own, for the §5.3 figures (listing p50 and the day's
+    /// flat-file export) [0 turns them off].
+    #[arg(long, default_value_t = 20_000)]
+    twoway_events: u64,
 }
 
 const JWT_SECRET: &str = "cx-bench-secret-cx-bench-secret-0123456789";
@@ -287,6 +293,12 @@ async fn tenants(args: &Args, pool: &PgPool) -> Result<(Vec<Uuid>, Vec<String>)>
 
 /// Creates one tenant and mints it a token with every role.
 pub async fn tenant(pool: &PgPool, name: &str) -> Result<(Uuid, String)> {
+    let tenant = webhook_tenant(pool, name).await?;
+    Ok((tenant.id, tenant.token))
+}
+
+/// Creates one tenant: its id, a token with every role, its webhook secret.
+pub async fn webhook_tenant(pool: &PgPool, name: &str) -> Result<seeds::WebhookTenant> {
     let exp = Utc::now().timestamp() + 10 * 365 * 86_400;
     let tenant = tenants::create(pool, WEBHOOK_KEY, name).await?;
     let claims = Claims {
@@ -296,7 +308,11 @@ pub async fn tenant(pool: &PgPool, name: &str) -> Result<(Uuid, String)> {
         exp,
         iat: None,
     };
-    Ok((tenant.tenant_id, auth::mint(JWT_SECRET, &claims)?))
+    Ok(seeds::WebhookTenant {
+        id: tenant.tenant_id,
+        token: auth::mint(JWT_SECRET, &claims)?,
+        secret: tenant.webhook_secret,
+    })
 }
 
 async fn measure(
@@ -434,6 +450,13 @@ async fn measure(
     println!();
     for spec in exports(pool, ids[0], &queues).await? {
         failures.extend(export(client, service, &tokens[0], &spec).await?);
+    }
+    if args.twoway_events > 0 {
+        println!();
+        let twoway = webhook_tenant(pool, "bench-twoway").await?;
+        let day = dataset_end() - chrono::Duration::days(1);
+        let seeds = (args.twoway_events, day);
+        failures.extend(seeds::twoway(client, service, &twoway, seeds, args.iterations).await?);
     }
 
     let question = &questions[1];

@@ -1,0 +1,168 @@
+//! The other vendors' reports (API.md §5) at the bench's scale: the
+//! two-way activity of one day (signed webhooks in, the listing's p50 and
+//! the day's flat-file export out), the conversation interval summaries of
+//! one day of the big tenant, and a data-source export. Exports are timed
+//! like the others ([`crate::exports`]): rows/s and the service's memory
+//! growth, with the row count checked.
+
+use std::time::Instant;
+
+use anyhow::{ensure, Result};
+use chrono::{DateTime, Utc};
+use futures::{stream, StreamExt, TryStreamExt};
+use reqwest::Client;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::dataset::rfc3339;
+use crate::exports::{export, Export};
+use crate::figure;
+use crate::service::Service;
+use crate::timing::{call_service, p50_p95, WARM_UPS};
+
+/// Two-way webhooks in flight at once (each request carries one event).
+const WEBHOOK_CONCURRENCY: usize = 8;
+
+/// The nine kinds, as (`event_type`, `event_subtype`).
+const KINDS: [(&str, &str); 9] = [
+    ("twoway_webhook", "channel_added"),
+    ("twoway_webhook", "member_added"),
+    ("twoway_webhook", "customer_message_sent"),
+    ("twoway_webhook", "agent_message_sent"),
+    ("twoway_webhook", "system_message_sent"),
+    ("twoway", "agent_ping"),
+    ("twoway", "agent_invite"),
+    ("twoway_webhook", "member_removed"),
+    ("twoway", "channel_closed"),
+];
+
+/// Event `i` of `n` spread evenly over `[from, from + 1 day)`: conversations
+/// of nine events, one of each kind, in order.
+fn twoway_event(i: u64, n: u64, from: DateTime<Utc>) -> Value {
+    let at = from + chrono::Duration::microseconds((i as i64) * 86_400_000_000 / n.max(1) as i64);
+    let (event_type, event_subtype) = KINDS[(i % 9) as usize];
+    let sender = ["customer", "agent", "system"][(i % 3) as usize];
+    json!({
+        "ccid": format!("bench-cc-{i:09}"),
+        "event_type": event_type,
+        "event_subtype": event_subtype,
+        "event_time": at.to_rfc3339(),
+        "conversation_id": format!("bench-tw-{:08}", i / 9),
+        "twoway_channel_sid": format!("CH{:032x}", i / 9),
+        "agent_email": format!("agent{}@bench.example", i % 40),
+        "agent_first_name": "Bench",
+        "agent_last_name": format!("Agent {}", i % 40),
+        "customer_first_name": "Casey",
+        "customer_last_name": format!("Customer {}", i / 9),
+        "sender_type": sender,
+        "control_tag": "bench",
+    })
+}
+
+/// A tenant of its own for the webhooks: its id, token and webhook secret.
+pub struct WebhookTenant {
+    pub id: Uuid,
+    pub token: String,
+    pub secret: String,
+}
+
+/// Posts `n` signed two-way events over one day; answers the events/s.
+async fn post_twoway(
+    client: &Client,
+    base: &str,
+    tenant: &WebhookTenant,
+    n: u64,
+    from: DateTime<Utc>,
+) -> Result<f64> {
+    let url = format!("{base}/ingest/v1/webhooks/twoway");
+    let started = Instant::now();
+    let inserted: u64 = stream::iter(0..n)
+        .map(|i| {
+            let body = serde_json::to_vec(&twoway_event(i, n, from)).expect("json");
+            let signature = cx_reporting::auth::secrets::sign(&tenant.secret, &body);
+            let request = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("x-tenant-id", tenant.id.to_string())
+                .header("x-signature-256", signature)
+                .body(body);
+            async move {
+                let response = request.send().await?;
+                let status = response.status();
+                let answer: Value = response.json().await?;
+                ensure!(
+                    status.is_success(),
+                    "two-way webhook answered {status}: {answer}"
+                );
+                Ok(answer["inserted"].as_u64().unwrap_or(0))
+            }
+        })
+        .buffer_unordered(WEBHOOK_CONCURRENCY)
+        .try_fold(0, |sum, n| async move { Ok(sum + n) })
+        .await?;
+    ensure!(inserted == n, "two-way: {inserted} of {n} webhooks stored");
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// p50/p95 of a JSON report over `iterations` uncached calls, and the
+/// number of rows of its last answer.
+async fn time_rows(
+    client: &Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+    iterations: usize,
+) -> Result<(f64, f64, usize)> {
+    let body = serde_json::to_vec(body)?;
+    let mut times = Vec::with_capacity(iterations);
+    let mut rows = 0;
+    for i in 0..WARM_UPS + iterations {
+        let answer = call_service(client, url, token, &body, true).await?;
+        rows = answer.json["rows"].as_array().map_or(0, Vec::len);
+        if i >= WARM_UPS {
+            times.push(answer.elapsed);
+        }
+    }
+    let (p50, p95) = p50_p95(times);
+    Ok((p50, p95, rows))
+}
+
+/// The two-way figures: webhook ingest rate, the listing's p50 and the
+/// day's export; answers the failed checks.
+pub async fn twoway(
+    client: &Client,
+    service: &Service,
+    tenant: &WebhookTenant,
+    (events, day): (u64, DateTime<Utc>),
+    iterations: usize,
+) -> Result<Vec<String>> {
+    let base = service.base.as_str();
+    let rate = post_twoway(client, base, tenant, events, day).await?;
+    figure(format!(
+        "two-way webhooks: {events} signed events over one day, {WEBHOOK_CONCURRENCY} requests in \
+         flight, one event each: {rate:.0} events/s (each also fed to the §3 families)"
+    ));
+    let filters = json!({"filters": {"from": rfc3339(day),
+        "to": rfc3339(day + chrono::Duration::days(1))}});
+    let url = format!("{base}/reporting/v1.2/twoway/activity");
+    let (p50, p95, rows) = time_rows(client, &url, &tenant.token, &filters, iterations).await?;
+    figure(format!(
+        "two-way activity listing (one day, first 1,000 rows): p50 {p50:.2} ms, p95 {p95:.2} ms, \
+         {rows} rows"
+    ));
+    let mut failures = Vec::new();
+    if rows as u64 != events.min(1000) {
+        failures.push(format!(
+            "two-way listing: {rows} rows, expected {}",
+            events.min(1000)
+        ));
+    }
+    let spec = Export {
+        name: "twoway/activity (the flat file of one day)".into(),
+        path: "twoway/activity".into(),
+        body: filters,
+        expected_rows: events.min(1_000_000),
+    };
+    failures.extend(export(client, service, &tenant.token, &spec).await?);
+    Ok(failures)
+}
