@@ -181,6 +181,7 @@ async fn try_store_batch(
             .fetch_one(&mut *tx)
             .await?;
     derive::recompute(&mut tx, tenant_id, &mut touched).await?;
+    super::datasources::store(&mut tx, tenant_id, events).await?;
     conversations::recompute(&mut tx, tenant_id, events).await?;
     presence::maintain(&mut tx, tenant_id, events).await?;
     // The rollup deltas: appended, never updated, so concurrent batches

@@ -22,7 +22,7 @@ use crate::domain::{
 use crate::error::{ApiError, Result};
 use crate::ingest::events::Instant;
 
-pub use export::csv_stream;
+pub use export::{csv_stream, stream_csv, CsvListing};
 
 /// Rows a JSON view answers at most.
 pub const JSON_ROWS: i64 = 1_000;

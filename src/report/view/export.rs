@@ -1,13 +1,15 @@
-//! The CSV export of a view: streamed from the database cursor on a
-//! transaction of its own, so memory stays flat whatever the row count and
-//! the export is not held to the tiles' short statement timeout.
+//! The CSV export of a view, and of any other listing ([`CsvListing`]):
+//! streamed from the database cursor on a transaction of its own, so memory
+//! stays flat whatever the row count and the export is not held to the
+//! tiles' short statement timeout.
 
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
 use futures::StreamExt;
-use sqlx::PgPool;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{ViewQuery, ViewRow, EXPORT_ROWS};
@@ -63,7 +65,49 @@ fn csv_header(query: &ViewQuery) -> String {
     record(&header)
 }
 
-/// The CSV export, streamed in chunks of about 64 KiB from the cursor.
+/// A listing that streams as CSV: its file name, header row, one
+/// statement, and how one of its rows is written.
+pub trait CsvListing: Send + Sync + 'static {
+    /// The attachment's name, without `.csv`.
+    fn filename(&self) -> String;
+    /// The header row, CRLF-terminated.
+    fn csv_header(&self) -> String;
+    /// The statement, at most `limit` rows.
+    fn csv_sql(&self, tenant_id: Uuid, limit: i64) -> QueryBuilder<'_, Postgres>;
+    /// Appends one row as a CSV record.
+    fn push_csv_row(&self, row: &PgRow, out: &mut String) -> sqlx::Result<()>;
+}
+
+impl CsvListing for ViewQuery {
+    fn filename(&self) -> String {
+        self.kind.path().replace('/', "-")
+    }
+
+    fn csv_header(&self) -> String {
+        csv_header(self)
+    }
+
+    fn csv_sql(&self, tenant_id: Uuid, limit: i64) -> QueryBuilder<'_, Postgres> {
+        self.sql(tenant_id, limit)
+    }
+
+    fn push_csv_row(&self, row: &PgRow, out: &mut String) -> sqlx::Result<()> {
+        ViewRow::decode(row).map(|r| r.push_csv(self, out))
+    }
+}
+
+/// The CSV export of a view (see [`stream_csv`]).
+pub async fn csv_stream(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    query: ViewQuery,
+    export_timeout: Duration,
+) -> Result<Response> {
+    stream_csv(pool, tenant_id, query, export_timeout).await
+}
+
+/// The CSV export of a listing, streamed in chunks of about 64 KiB from the
+/// cursor, at most [`EXPORT_ROWS`] rows.
 ///
 /// The export runs on a connection and transaction of its own, under its own
 /// `statement_timeout` (`export_timeout`) rather than the short one of the
@@ -72,32 +116,29 @@ fn csv_header(query: &ViewQuery) -> String {
 /// is sent, a failure can only break the stream: the body ends with an error
 /// (no terminating chunk, so the client sees a failed download, never a
 /// short file that looks complete) and is logged.
-pub async fn csv_stream(
+pub async fn stream_csv<L: CsvListing>(
     pool: &PgPool,
     tenant_id: Uuid,
-    query: ViewQuery,
+    listing: L,
     export_timeout: Duration,
 ) -> Result<Response> {
-    let filename = query.kind.path().replace('/', "-");
+    let filename = listing.filename();
     let mut tx = pool.begin().await?;
     sqlx::query("select set_config('statement_timeout', $1, true)")
         .bind(export_timeout.as_millis().to_string())
         .execute(&mut *tx)
         .await?;
     let stream = async_stream::stream! {
-        yield Ok::<Bytes, std::io::Error>(Bytes::from(csv_header(&query)));
-        let mut qb = query.sql(tenant_id, EXPORT_ROWS);
+        yield Ok::<Bytes, std::io::Error>(Bytes::from(listing.csv_header()));
+        let mut qb = listing.csv_sql(tenant_id, EXPORT_ROWS);
         let mut rows = qb.build().fetch(&mut *tx);
         let mut chunk = String::with_capacity(72 * 1024);
         let mut sent: u64 = 0;
         let mut failure = None;
         while let Some(row) = rows.next().await {
-            match row.and_then(|r| ViewRow::decode(&r)) {
-                Ok(row) => row.push_csv(&query, &mut chunk),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+            if let Err(e) = row.and_then(|r| listing.push_csv_row(&r, &mut chunk)) {
+                failure = Some(e);
+                break;
             }
             sent += 1;
             if chunk.len() >= 64 * 1024 {
@@ -109,7 +150,7 @@ pub async fn csv_stream(
             tracing::error!(
                 error = ?error,
                 tenant = %tenant_id,
-                view = query.kind.path(),
+                export = %listing.filename(),
                 rows_sent = sent,
                 "export stream failed; the download is cut short"
             );
