@@ -4,6 +4,7 @@
 //! with the columns asked for; its export twin streams them as CSV.
 
 pub mod catalogue;
+pub mod doc;
 mod query;
 
 use axum::body::Body;
