@@ -90,17 +90,21 @@ async fn an_event_sent_again_stores_nothing_new() {
     changed["occurredAt"] = json!("2026-03-02T10:45:00Z");
     let answer = app.ingest(&json!([changed])).await;
     assert_eq!(answer["duplicates"], 1);
-    // An id first used by another kind stores no row either.
-    let other_kind = json!([
-        {"id": "e-shared", "type": "presence.changed", "occurredAt": "2026-03-02T10:00:00Z",
-         "userId": super::U1, "state": "Online"},
-        {"id": "e-shared", "type": "sms.sent", "occurredAt": "2026-03-02T10:00:00Z", "smsId": "sms-x"},
-    ]);
-    let answer = app.ingest(&other_kind).await;
+    // An id first used by another kind stores no row either, in the same
+    // batch or in a later one.
+    let presence = json!({"id": "e-shared", "type": "presence.changed",
+        "occurredAt": "2026-03-02T10:00:00Z", "userId": super::U1, "state": "Online"});
+    let sms = |id: &str| json!({"id": id, "type": "sms.sent", "occurredAt": "2026-03-02T10:00:00Z", "smsId": "sms-x"});
+    let answer = app.ingest(&json!([presence, sms("e-shared")])).await;
     assert_eq!(
         (answer["inserted"].clone(), answer["duplicates"].clone()),
         (json!(1), json!(1))
     );
+    let presence = json!({"id": "e-shared-2", "type": "presence.changed",
+        "occurredAt": "2026-03-02T10:00:00Z", "userId": super::U1, "state": "Online"});
+    app.ingest(&json!([presence])).await;
+    let answer = app.ingest(&json!([sms("e-shared-2")])).await;
+    assert_eq!(answer["duplicates"], 1);
 
     let incoming = rows(
         &app,
