@@ -4,6 +4,7 @@
 //! kinds is in `ingest`.
 
 mod ingest;
+mod large;
 
 use serde_json::{json, Value};
 
