@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use chrono::SecondsFormat;
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
@@ -214,14 +214,32 @@ fn row(tenant_id: Uuid, event: &ValidEvent, fields: &[Field]) -> Value {
     row.insert("event_id".into(), Value::String(event.id.clone()));
     row.insert(
         "occurred_at".into(),
-        Value::String(event.occurred_at.to_rfc3339()),
+        Value::String(pg_instant(event.occurred_at)),
     );
     for field in fields {
-        if let Some(value) = event.payload.get(field.name) {
-            row.insert(field.column.to_owned(), value.clone());
-        }
+        let Some(value) = event.payload.get(field.name) else {
+            continue;
+        };
+        let instant = value
+            .as_str()
+            .filter(|_| field.kind == Kind::Instant)
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+        let value = match instant {
+            Some(t) => Value::String(pg_instant(t.with_timezone(&Utc))),
+            None => value.clone(),
+        };
+        row.insert(field.column.to_owned(), value);
     }
     Value::Object(row)
+}
+
+/// An instant as PostgreSQL's text input reads it: RFC 3339 has a year
+/// 0000 (1 BC), which PostgreSQL spells `0001-… BC`.
+fn pg_instant(t: DateTime<Utc>) -> String {
+    if t.year() >= 1 {
+        return t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    }
+    format!("{:04}-{} BC", 1 - t.year(), t.format("%m-%dT%H:%M:%S%.fZ"))
 }
 
 #[cfg(test)]
@@ -242,6 +260,11 @@ mod tests {
         let bad = json!({"distributionId": "d1", "direction": "Incoming", "checkpoints": ["a", 3]});
         let error = normalise(DISTRIBUTION_FIELDS, &bad, "[2]").expect_err("invalid");
         assert_eq!(error.field, "[2].checkpoints[1]");
+        let year_zero = DateTime::parse_from_rfc3339("0000-03-01T10:00:00.25Z").expect("instant");
+        assert_eq!(
+            pg_instant(year_zero.with_timezone(&Utc)),
+            "0001-03-01T10:00:00.250Z BC"
+        );
         let missing = normalise(SMS_FIELDS, &json!({}), "[1]").expect_err("invalid");
         assert_eq!(
             (missing.field.as_str(), missing.message.as_str()),

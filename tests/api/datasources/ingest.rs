@@ -131,3 +131,24 @@ async fn an_event_sent_again_stores_nothing_new() {
         assert_eq!(count, expected, "{table}");
     }
 }
+
+/// Instants anywhere in RFC 3339's range are stored, year 0000 (1 BC,
+/// which PostgreSQL's text input spells otherwise) included: not a 500.
+#[tokio::test]
+async fn instants_of_year_zero_are_stored_and_shown() {
+    let app = TestApp::spawn().await;
+    let events = json!([
+        {"id": "old", "type": "distribution.completed", "occurredAt": "0000-01-01T00:00:00Z",
+         "distributionId": "d-old", "direction": "Incoming", "sessionEnd": "0000-01-02T00:00:00.5+00:00"},
+        {"id": "late", "type": "sms.sent", "occurredAt": "9999-12-31T23:59:59.999Z", "smsId": "s"},
+    ]);
+    assert_eq!(app.ingest(&events).await["inserted"], 2);
+    let body = json!({"filters": {"from": "0000-01-01T00:00:00Z", "to": "0000-01-03T00:00:00Z"},
+        "columns": ["distributionDate", "sessionEnd"]});
+    assert_eq!(
+        rows(&app, "messages", &body).await,
+        [
+            json!({"distributionDate": "0000-01-01T00:00:00.000Z", "sessionEnd": "0000-01-02T00:00:00.500Z"})
+        ]
+    );
+}
