@@ -90,7 +90,8 @@ fn normalise_value(kind: Kind, value: &Value) -> Result<Value, (String, String)>
                     } else {
                         n
                     };
-                    Ok(serde_json::json!(n))
+                    // `+ 0.0` turns -0 into 0.
+                    Ok(serde_json::json!(n + 0.0))
                 }
                 Some(_) => fail(format!("must be a number from 0 to {max}")),
                 None => fail(format!(
