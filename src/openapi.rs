@@ -573,10 +573,15 @@ fn datasources(doc: &mut utoipa::openapi::OpenApi) {
             export,
             "range, column, orderBy",
         );
-        operation.responses.responses.insert(
-            "404".into(),
-            problem_response("An unknown data source name").into(),
-        );
+        let not_found = if export {
+            "An unknown data source name, or an Accept other than absent, */* or text/csv"
+        } else {
+            "An unknown data source name"
+        };
+        operation
+            .responses
+            .responses
+            .insert("404".into(), problem_response(not_found).into());
         let parameter = ParameterBuilder::new()
             .name("name")
             .parameter_in(ParameterIn::Path)

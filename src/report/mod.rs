@@ -146,11 +146,10 @@ fn endpoints() -> impl Iterator<Item = (String, Endpoint)> {
     tiles.chain(views)
 }
 
-/// The JSON routes of every tile and view.
+/// The JSON routes of every tile and view, and of the data sources.
 pub fn json_routes() -> Router<AppState> {
-    endpoints()
-        .fold(Router::new(), |router, (path, endpoint)| {
-            router.route(
+    endpoints().fold(datasources::json_routes(), |router, (path, endpoint)| {
+        router.route(
             &format!("{JSON_PREFIX}/{path}"),
             post(
                 move |State(state): State<AppState>, principal: Principal, body: Body| async move {
@@ -162,33 +161,30 @@ pub fn json_routes() -> Router<AppState> {
                 },
             ),
         )
-        })
-        .merge(datasources::json_routes())
+    })
 }
 
-/// The CSV export routes of every tile and view.
+/// The CSV export routes of every tile and view, and of the data sources.
 pub fn export_routes() -> Router<AppState> {
-    endpoints()
-        .fold(Router::new(), |router, (path, endpoint)| {
-            router.route(
-                &format!("{EXPORT_PREFIX}/{path}"),
-                post(
-                    move |State(state): State<AppState>,
-                          principal: Principal,
-                          headers: HeaderMap,
-                          body: Body| async move {
-                        let body = read_body(body, state.config.body_idle_timeout).await?;
-                        match endpoint {
-                            Endpoint::Tile(tile) => {
-                                csv_tile(tile, state, principal, headers, body).await
-                            }
-                            Endpoint::View(kind) => {
-                                csv_view(kind, state, principal, headers, body).await
-                            }
+    endpoints().fold(datasources::export_routes(), |router, (path, endpoint)| {
+        router.route(
+            &format!("{EXPORT_PREFIX}/{path}"),
+            post(
+                move |State(state): State<AppState>,
+                      principal: Principal,
+                      headers: HeaderMap,
+                      body: Body| async move {
+                    let body = read_body(body, state.config.body_idle_timeout).await?;
+                    match endpoint {
+                        Endpoint::Tile(tile) => {
+                            csv_tile(tile, state, principal, headers, body).await
                         }
-                    },
-                ),
-            )
-        })
-        .merge(datasources::export_routes())
+                        Endpoint::View(kind) => {
+                            csv_view(kind, state, principal, headers, body).await
+                        }
+                    }
+                },
+            ),
+        )
+    })
 }

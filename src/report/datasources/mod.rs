@@ -290,3 +290,21 @@ pub fn export_routes() -> Router<AppState> {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::catalogue::Origin;
+    use super::*;
+
+    /// Every source's default order is a column of its own, its date.
+    #[test]
+    fn every_source_orders_by_its_date_by_default() {
+        for source in Source::ALL {
+            let (column, descending) = order_by(*source, None).expect("a default order");
+            assert_eq!(
+                (column.id, column.origin, descending),
+                (source.date_column(), Origin::Date, false)
+            );
+        }
+    }
+}
