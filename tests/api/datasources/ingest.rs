@@ -152,3 +152,30 @@ async fn instants_of_year_zero_are_stored_and_shown() {
         ]
     );
 }
+
+/// Which description of a distribution is shown depends on the set of
+/// events, not on their order: the later one (by occurredAt, then event
+/// id) whichever arrives first.
+#[tokio::test]
+async fn the_latest_description_wins_in_any_arrival_order() {
+    let app = TestApp::spawn().await;
+    let b = app.new_tenant("B").await;
+    let describe = |id: &str, at: &str, wait: f64| {
+        json!({"id": id, "type": "distribution.completed", "occurredAt": at,
+            "distributionId": "dist-1", "direction": "Incoming", "waitTime": wait})
+    };
+    let first = describe("e-1", "2026-03-02T10:00:00Z", 1.0);
+    let later = describe("e-2", "2026-03-02T10:30:00Z", 2.0);
+    let tie = describe("e-3", "2026-03-02T10:30:00Z", 3.0);
+    app.ingest(&json!([first, later, tie])).await;
+    for event in [&tie, &later, &first] {
+        app.ingest_as(&b, &json!([event])).await;
+    }
+    let body = json!({"filters": day(), "columns": ["distributionDate", "waitTime"]});
+    let expected = [json!({"distributionDate": "2026-03-02T10:30:00.000Z", "waitTime": 3.0})];
+    assert_eq!(rows(&app, "messages", &body).await, expected);
+    let answer = app
+        .post_as(&b.token, "/reporting/v1.2/datasources/messages/rows", &body)
+        .await;
+    assert_eq!(answer.json()["rows"], json!(expected));
+}
