@@ -197,6 +197,9 @@ impl Modify for Security {
         crate::report::presence::schema::PresenceGroupAnswer,
         crate::report::presence::schema::PresenceBucketAnswer,
         crate::report::presence::schema::PresenceValueAnswer,
+        crate::report::datasources::RowsBody,
+        crate::report::datasources::RowsFilters,
+        crate::report::datasources::RowsOrder,
     )),
     modifiers(&Security),
     tags(
@@ -212,6 +215,7 @@ impl Modify for Security {
         (name = "directory", description = "Names of the tenant's queues, users and accounts (an extension, for filters that show names)"),
         (name = "export", description = "The CSV mirror of every reporting endpoint"),
         (name = "operations", description = "Health and metrics"),
+        (name = "datasources", description = "The ino.cx data sources: distributions, messages, SMS (§5.5)"),
         (name = "settings", description = "Tenant settings (reporting interval, two-way file schedule, after hours)"),
     )
 )]
@@ -526,8 +530,107 @@ pub fn document() -> utoipa::openapi::OpenApi {
             );
         }
     }
+    datasources(&mut doc);
     add_common_responses(&mut doc);
     doc
+}
+
+/// The data sources: the rows operation and its export (the `name` a path
+/// parameter listing the sources), and the schemas of their two events,
+/// which the ingest operation names.
+fn datasources(doc: &mut utoipa::openapi::OpenApi) {
+    use crate::ingest::datasources::fields;
+    use crate::ingest::events::EventKind;
+    use crate::report::datasources::{doc as ds, Source, ROWS_PATH};
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    let name = json!({"type": "string", "enum": Source::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()});
+    for export in [false, true] {
+        let ok = if export {
+            ResponseBuilder::new()
+                .description("The rows as CSV, streamed")
+                .content("text/csv; charset=utf-8", ContentBuilder::new().build())
+                .build()
+        } else {
+            let answer = json!({"type": "object", "required": ["rows", "truncated"], "properties": {
+                "rows": {"type": "array", "items": {"type": "object"}},
+                "truncated": {"type": "boolean"}}});
+            ResponseBuilder::new()
+                .description("The rows")
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(serde_json::from_value::<RefOr<Schema>>(answer).ok())
+                        .build(),
+                )
+                .build()
+        };
+        let body = serde_json::from_value(ds::body_schema())
+            .unwrap_or_else(|_| Ref::from_schema_name("RowsBody").into());
+        let mut operation = reporting_operation(
+            format!(
+                "Rows of a data source{}",
+                if export { " (CSV)" } else { "" }
+            ),
+            ds::description(export),
+            format!("{}datasources/rows", if export { "export/" } else { "" }),
+            if export { "export" } else { "datasources" },
+            body,
+            ok,
+            export,
+            "range, column, orderBy",
+        );
+        let not_found = if export {
+            "An unknown data source name, or an Accept other than absent, */* or text/csv"
+        } else {
+            "An unknown data source name"
+        };
+        operation
+            .responses
+            .responses
+            .insert("404".into(), problem_response(not_found).into());
+        let parameter = ParameterBuilder::new()
+            .name("name")
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some("The data source"))
+            .schema(serde_json::from_value::<RefOr<Schema>>(name.clone()).ok())
+            .build();
+        operation.parameters = Some(vec![parameter]);
+        let prefix = if export { EXPORT_PREFIX } else { JSON_PREFIX };
+        doc.paths.paths.insert(
+            format!("{prefix}/{ROWS_PATH}"),
+            PathItem::new(HttpMethod::Post, operation),
+        );
+    }
+    let events = [
+        (EventKind::DistributionCompleted, "DistributionCompletedEvent",
+         "`distribution.completed`: one messaging distribution (`occurredAt` is the distribution date); \
+          `correspondent` is the Sender (Incoming) or Recipient (Outgoing); `queueId`/`userId` are shown as \
+          directory names."),
+        (EventKind::SmsSent, "SmsSentEvent",
+         "`sms.sent`: one SMS (`occurredAt` is the send date); `queueId`/`userId` are shown as directory names."),
+    ];
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (kind, schema_name, description) in events {
+        let schema = ds::event_schema(kind, fields(kind).unwrap_or_default(), description);
+        if let Ok(schema) = serde_json::from_value::<RefOr<Schema>>(schema) {
+            components.schemas.insert(schema_name.into(), schema);
+        }
+    }
+    if let Some(ingest) = doc
+        .paths
+        .paths
+        .get_mut("/ingest/v1/events")
+        .and_then(|item| item.post.as_mut())
+    {
+        let text = ingest.description.get_or_insert_with(String::new);
+        text.push_str(
+            "\n\nBeside the kinds of API.md §3, the data sources (§5.5) take \
+             `distribution.completed` (schema `DistributionCompletedEvent`: `distributionId` and \
+             `direction` required) and `sms.sent` (schema `SmsSentEvent`: `smsId` required), \
+             validated the same way (closed enums, lengths, 422 naming `[index].field`).",
+        );
+    }
 }
 
 /// The document as pretty JSON with a trailing newline (the committed form).
@@ -552,5 +655,26 @@ mod tests {
             let filters = &schema["allOf"][1]["properties"]["filters"]["required"];
             assert_eq!(filters[0], "from", "{}", tile.path());
         }
+    }
+
+    /// The data sources' schemas survive the conversion to utoipa types
+    /// (a failed conversion would drop them silently).
+    #[test]
+    fn the_data_sources_are_documented() {
+        let doc = serde_json::to_value(document()).expect("json");
+        let schemas = &doc["components"]["schemas"];
+        let required = &schemas["DistributionCompletedEvent"]["required"];
+        assert_eq!(
+            required,
+            &json!(["id", "type", "occurredAt", "distributionId", "direction"])
+        );
+        assert!(schemas["SmsSentEvent"]["properties"]["origin"]["enum"].is_array());
+        let rows = &doc["paths"]["/reporting/v1.2/datasources/{name}/rows"]["post"];
+        assert_eq!(rows["parameters"][0]["schema"]["enum"][3], "sms");
+        assert!(rows["requestBody"]["content"]["application/json"]["schema"]["allOf"].is_array());
+        assert!(
+            rows["responses"]["200"]["content"]["application/json"]["schema"]["required"]
+                .is_array()
+        );
     }
 }

@@ -86,6 +86,9 @@ pub struct TenantStream {
     /// Copies of events of the last batch, to send again in the next.
     resend: Vec<Value>,
     pub sent: Sent,
+    /// Also make the events of the data sources (API.md §5.5); off by
+    /// default, so the other families' stream stays as it was.
+    pub datasources: bool,
 }
 
 impl TenantStream {
@@ -121,7 +124,17 @@ impl TenantStream {
             held: Vec::new(),
             resend: Vec::new(),
             sent: Sent::default(),
+            datasources: false,
         }
+    }
+
+    /// The same stream, with a `distribution.completed` per interaction and
+    /// an `sms.sent` per SMS interaction besides. No bench asks for them
+    /// yet (a data-sources bench would).
+    #[allow(dead_code)]
+    pub fn with_datasources(mut self) -> Self {
+        self.datasources = true;
+        self
     }
 
     /// Up to `max` events: first the copies of the last batch's duplicated
@@ -352,6 +365,41 @@ impl TenantStream {
                 }),
             ));
         }
+        // The data sources: the distribution at the assignment, an SMS at
+        // the close of an SMS interaction (their own draws, made only when
+        // asked for).
+        if self.datasources {
+            let queued = audits[2].0;
+            let inbound = messages.first().is_none_or(|m| m.1);
+            let messaging = ["Chat", "WhatsApp", "Telegram", "Messenger"][rng.gen_range(0..4)];
+            events.push((
+                assigned,
+                json!({
+                    "id": format!("d{n}-0"), "type": "distribution.completed",
+                    "occurredAt": at(assigned), "distributionId": format!("dist-{n}"),
+                    "direction": if inbound { "Incoming" } else { "Outgoing" },
+                    "correspondent": format!("+4479{n:08}"), "queueId": queue, "userId": agent,
+                    "interactionId": interaction, "messagingType": messaging,
+                    "distributionType": "Queue", "distributionEndDate": at(closed),
+                    "waitTime": assigned - queued, "exchangeTime": closed - assigned,
+                    "interactionStatus": "Treated", "status": "Treated",
+                    "transferred": rng.gen_bool(0.1), "routingType": "Direct",
+                    "sessionStart": at(0), "sessionEnd": at(closed), "checkpoints": ["start"],
+                }),
+            ));
+            if channel == "SMS" {
+                events.push((
+                    closed,
+                    json!({
+                        "id": format!("s{n}-0"), "type": "sms.sent", "occurredAt": at(closed),
+                        "smsId": format!("sms-{n}"), "origin": "User", "smsType": "Interaction",
+                        "smsCategory": "Notification", "recipient": format!("+4479{n:08}"),
+                        "credits": rng.gen_range(1..4), "status": "Sent", "queueId": queue,
+                        "userId": agent, "interactionId": interaction,
+                    }),
+                ));
+            }
+        }
         events.sort_by_key(|e| e.0);
         self.pending.extend(events.into_iter().map(|e| e.1));
     }
@@ -508,6 +556,36 @@ mod tests {
         }
         let per_interaction = 5_000.0 / kinds["unit_of_work.completed"] as f64;
         assert!((7.0..11.0).contains(&per_interaction), "{per_interaction}");
+    }
+
+    #[test]
+    fn the_data_sources_are_made_only_when_asked_for_and_are_valid() {
+        let disorder = Disorder {
+            late: 0.0,
+            duplicate: 0.0,
+        };
+        let count = |mut stream: TenantStream| {
+            let mut kinds: HashMap<String, usize> = HashMap::new();
+            loop {
+                let batch = stream.batch(1_000);
+                if batch.is_empty() {
+                    return kinds;
+                }
+                for (i, event) in batch.iter().enumerate() {
+                    if let Err(e) = cx_reporting::ingest::events::validate(i, event) {
+                        panic!("{event} is invalid: {e:?}");
+                    }
+                    *kinds
+                        .entry(event["type"].as_str().expect("type").into())
+                        .or_default() += 1;
+                }
+            }
+        };
+        let plain = count(TenantStream::new(7, 1, 3_000, 30, disorder));
+        assert!(!plain.contains_key("distribution.completed") && !plain.contains_key("sms.sent"));
+        let with = count(TenantStream::new(7, 1, 3_000, 30, disorder).with_datasources());
+        assert!(with["distribution.completed"] > 100, "{with:?}");
+        assert!(with["sms.sent"] > 5, "{with:?}");
     }
 
     #[test]

@@ -30,6 +30,8 @@ string_enum!(
         DirectoryQueue = "directory.queue",
         DirectoryAccount = "directory.account",
         DirectoryDataType = "directory.data_type",
+        DistributionCompleted = "distribution.completed",
+        SmsSent = "sms.sent",
     }
 );
 
@@ -279,6 +281,10 @@ pub fn validate(index: usize, value: &Value) -> Result<ValidEvent, FieldError> {
         K::DirectoryQueue => normalise::<DirectoryQueue>(value, &prefix)?,
         K::DirectoryAccount => normalise::<DirectoryAccount>(value, &prefix)?,
         K::DirectoryDataType => normalise::<DirectoryDataType>(value, &prefix)?,
+        K::DistributionCompleted | K::SmsSent => {
+            let fields = super::datasources::fields(envelope.kind).unwrap_or_default();
+            super::datasources::normalise(fields, value, &prefix)?
+        }
     };
     // PostgreSQL cannot store NUL in text or jsonb: refuse it here, by path.
     if let Some(path) = crate::report::request::nul_at(&payload, &prefix) {

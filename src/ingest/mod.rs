@@ -1,6 +1,7 @@
 //! `POST /ingest/v1/events`: validate a whole batch, store it atomically.
 
 pub mod conversations;
+pub mod datasources;
 pub mod derive;
 pub mod durations;
 pub mod events;

@@ -195,6 +195,7 @@ pub async fn store_in(
             .fetch_one(&mut **tx)
             .await?;
     derive::recompute(tx, tenant_id, &mut touched).await?;
+    super::datasources::store(tx, tenant_id, events).await?;
     conversations::recompute(tx, tenant_id, events).await?;
     presence::maintain(tx, tenant_id, events).await?;
     // The rollup deltas: appended, never updated, so concurrent batches

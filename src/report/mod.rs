@@ -4,6 +4,7 @@
 
 pub mod buckets;
 pub mod csv;
+pub mod datasources;
 pub mod directory;
 pub mod durations;
 pub mod json;
@@ -147,9 +148,11 @@ fn endpoints() -> impl Iterator<Item = (String, Endpoint)> {
     tiles.chain(views)
 }
 
-/// The JSON routes of every tile and view.
+/// The JSON routes of every tile and view, and of the data sources.
 pub fn json_routes() -> Router<AppState> {
-    let routes = directory::routes().merge(twoway::json_routes());
+    let routes = (directory::routes())
+        .merge(twoway::json_routes())
+        .merge(datasources::json_routes());
     endpoints().fold(routes, |router, (path, endpoint)| {
         router.route(
             &format!("{JSON_PREFIX}/{path}"),
@@ -166,9 +169,9 @@ pub fn json_routes() -> Router<AppState> {
     })
 }
 
-/// The CSV export routes of every tile and view.
+/// The CSV export routes of every tile and view, and of the data sources.
 pub fn export_routes() -> Router<AppState> {
-    let routes = Router::new().merge(twoway::export_routes());
+    let routes = (twoway::export_routes()).merge(datasources::export_routes());
     endpoints().fold(routes, |router, (path, endpoint)| {
         router.route(
             &format!("{EXPORT_PREFIX}/{path}"),

@@ -86,6 +86,14 @@ fn a_events() -> Value {
         conversation(22, 20, "ended", json!({"endedBy": "Agent"})),
         audit(14, 20, Some("Assigned"), "Closed"),
         audit(15, 30, Some("Closed"), "Queued"),
+        {"id": id(50), "type": "distribution.completed", "occurredAt": at(9),
+         "distributionId": "conv-alpha-secret", "direction": "Incoming", "queueId": Q, "userId": U,
+         "correspondent": "alpha-secret-event@example.com", "interactionId": "int-alpha-secret"},
+        {"id": id(51), "type": "distribution.completed", "occurredAt": at(9),
+         "distributionId": "conv-alpha-secret-out", "direction": "Outgoing", "queueId": Q,
+         "userId": U, "correspondent": "alpha-secret-event@example.com"},
+        {"id": id(52), "type": "sms.sent", "occurredAt": at(9), "smsId": "int-alpha-secret",
+         "queueId": Q, "userId": U, "recipient": "alpha-secret-event@example.com"},
         {"id": id(40), "type": "unit_of_work.completed", "occurredAt": at(20),
          "interactionId": "int-alpha-secret", "userId": U, "assignedAt": at(7),
          "userState": "Online", "actions": {"closed": 1, "messages": 1, "dataChanges": 0,
@@ -111,6 +119,14 @@ fn body_for(path: &str) -> Value {
         return json!({});
     }
     let filters = json!({"from": FROM, "to": TO, "groupBy": "Hour", "queues": [Q]});
+    if path.contains("/datasources/") {
+        let filters = json!({"from": FROM, "to": TO, "queues": [Q], "users": [U]});
+        return json!({"filters": filters, "columns": if path.contains("/sms/") {
+            json!(["smsId", "recipient", "queue", "user"])
+        } else {
+            json!(["interactionId", "queue", "user"])
+        }});
+    }
     if path.contains("/view/") {
         let mut filters = filters;
         let view = path.rsplit('/').next().unwrap_or_default();
@@ -198,8 +214,12 @@ fn seen<'a>(path: &str, text: &'a str, json: &'a Option<Value>) -> Seen<'a> {
                 }
                 rows += 1;
             }
-            // Row exports (views, the two-way flat file) count their lines.
-            if path.contains("/view/") || path.contains("/twoway/") {
+            // Row exports (views, the two-way flat file, data sources)
+            // count their lines.
+            if path.contains("/view/")
+                || path.contains("/twoway/")
+                || path.contains("/datasources/")
+            {
                 return Seen {
                     numbers,
                     strings,
@@ -267,11 +287,22 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
         .json();
     let paths = document["paths"].as_object().expect("paths");
     let mut walked = 0;
+    // A path with `{name}` is walked once per name its parameter lists.
+    let paths = paths.iter().flat_map(|(path, item)| {
+        let names = item["post"]["parameters"][0]["schema"]["enum"].as_array();
+        match (path.contains("{name}"), names) {
+            (true, Some(names)) => names
+                .iter()
+                .map(|n| (path.replace("{name}", n.as_str().expect("name")), item))
+                .collect::<Vec<_>>(),
+            _ => vec![(path.clone(), item)],
+        }
+    });
     for (path, item) in paths {
         match path.as_str() {
             "/reporting/v1.2/twoway/activity/files" => {
-                let a_files = crate::twoway::get_as(&app, &a, path).await.json();
-                let b_files = crate::twoway::get_as(&app, &b, path).await.json();
+                let a_files = crate::twoway::get_as(&app, &a, &path).await.json();
+                let b_files = crate::twoway::get_as(&app, &b, &path).await.json();
                 assert_eq!(b_files, json!({"files": []}), "B sees A's files");
                 assert_eq!(a_files["files"][0]["id"], json!(a_file), "{a_files}");
             }
@@ -295,7 +326,7 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
                 let forged = app
                     .request(
                         axum::http::Method::POST,
-                        path,
+                        &path,
                         &[("x-tenant-id", &a_id), ("x-signature-256", &signature)],
                         body,
                     )
@@ -335,7 +366,7 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
             }
             "/metrics" => {
                 let metrics = app
-                    .request(axum::http::Method::GET, path, &[], Vec::new())
+                    .request(axum::http::Method::GET, &path, &[], Vec::new())
                     .await
                     .text();
                 assert!(
@@ -352,7 +383,7 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
                 let stored = app
                     .request(
                         axum::http::Method::PUT,
-                        path,
+                        &path,
                         &[
                             ("authorization", &auth(&a)),
                             ("content-type", "application/json"),
@@ -364,7 +395,7 @@ async fn tenant_b_with_tenant_a_ids_sees_nothing_of_a_on_any_route() {
                 let seen = app
                     .request(
                         axum::http::Method::GET,
-                        path,
+                        &path,
                         &[("authorization", &auth(&b))],
                         Vec::new(),
                     )

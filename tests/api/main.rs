@@ -9,6 +9,7 @@ mod browser;
 #[cfg(unix)]
 mod crash;
 mod dashboard;
+mod datasources;
 mod dst;
 mod errors;
 mod export;

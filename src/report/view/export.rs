@@ -66,7 +66,7 @@ fn csv_header(query: &ViewQuery) -> String {
 
 /// A CSV export streamed from one query: its file name, header row, query
 /// and the rendering of each row (views, and the other reports' rows).
-pub trait CsvExport: Send + 'static {
+pub trait CsvExport: Send + Sync + 'static {
     /// The attachment's name, without `.csv`.
     fn filename(&self) -> String;
     /// The header record, CRLF-terminated.
