@@ -159,6 +159,11 @@ pub struct Args {
     /// flat-file export) [0 turns them off].
     #[arg(long, default_value_t = 20_000)]
     twoway_events: u64,
+    /// `distribution.completed` events over 30 days, into a tenant of their
+    /// own, for the §5.5 figures (rows p50 and the export of all of them)
+    /// [default: a quarter of --events, at most 1,000,000; 0 turns them off].
+    #[arg(long)]
+    datasource_rows: Option<u64>,
 }
 
 const JWT_SECRET: &str = "cx-bench-secret-cx-bench-secret-0123456789";
@@ -457,6 +462,15 @@ async fn measure(
         let day = dataset_end() - chrono::Duration::days(1);
         let seeds = (args.twoway_events, day);
         failures.extend(seeds::twoway(client, service, &twoway, seeds, args.iterations).await?);
+    }
+    let datasource_rows = (args.datasource_rows).unwrap_or((args.events / 4).min(1_000_000));
+    if datasource_rows > 0 {
+        println!();
+        let tenant = webhook_tenant(pool, "bench-datasources").await?;
+        let from = dataset_end() - chrono::Duration::days(31);
+        let seeds = (datasource_rows, from);
+        failures
+            .extend(seeds::datasources(client, service, &tenant, seeds, args.iterations).await?);
     }
 
     let question = &questions[1];

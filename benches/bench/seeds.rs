@@ -20,6 +20,10 @@ use crate::figure;
 use crate::service::Service;
 use crate::timing::{call_service, p50_p95, WARM_UPS};
 
+/// Data-source events per ingest request, and requests in flight.
+const DATASOURCE_BATCH: u64 = 5_000;
+const DATASOURCE_CONCURRENCY: usize = 2;
+
 /// Two-way webhooks in flight at once (each request carries one event).
 const WEBHOOK_CONCURRENCY: usize = 8;
 
@@ -162,6 +166,101 @@ pub async fn twoway(
         path: "twoway/activity".into(),
         body: filters,
         expected_rows: events.min(1_000_000),
+    };
+    failures.extend(export(client, service, &tenant.token, &spec).await?);
+    Ok(failures)
+}
+
+/// Distribution `i` of `n`, spread evenly over `[from, from + 30 days)`:
+/// incoming, a queue of five, every kind of column filled.
+fn distribution(i: u64, n: u64, from: DateTime<Utc>) -> Value {
+    let span = 30 * 86_400_000_000i64;
+    let at = from + chrono::Duration::microseconds((i as i64) * (span / n.max(1) as i64));
+    let queue = Uuid::from_u128(0xbe9c_0000_0000_4000_8000_0000_0000_0000 + u128::from(i % 5));
+    json!({
+        "id": format!("bench-dist-{i:09}"), "type": "distribution.completed",
+        "occurredAt": at.to_rfc3339(), "distributionId": format!("dist-{i:09}"),
+        "direction": "Incoming", "correspondent": format!("+4479{i:08}"), "queueId": queue,
+        "interactionId": format!("bench-int-{i}"), "messagingType": "WhatsApp",
+        "distributionType": "Queue", "distributionEndDate": (at + chrono::Duration::minutes(9)).to_rfc3339(),
+        "waitTime": (i % 300) as f64, "exchangeTime": 540.0, "interactionStatus": "Treated",
+        "status": "Treated", "transferred": i % 10 == 0, "routingType": "Direct",
+        "sessionStart": at.to_rfc3339(), "checkpoints": ["start", "queue"],
+    })
+}
+
+/// Ingests `n` distributions over 30 days into `tenant`; answers events/s.
+async fn post_distributions(
+    client: &Client,
+    base: &str,
+    token: &str,
+    n: u64,
+    from: DateTime<Utc>,
+) -> Result<f64> {
+    let url = format!("{base}/ingest/v1/events");
+    let started = Instant::now();
+    let inserted: u64 = stream::iter((0..n).step_by(DATASOURCE_BATCH as usize))
+        .map(|start| {
+            let batch: Vec<Value> = (start..(start + DATASOURCE_BATCH).min(n))
+                .map(|i| distribution(i, n, from))
+                .collect();
+            let request = client.post(&url).bearer_auth(token).json(&batch);
+            async move {
+                let response = request.send().await?;
+                let status = response.status();
+                let answer: Value = response.json().await?;
+                ensure!(
+                    status.is_success(),
+                    "data-source ingest answered {status}: {answer}"
+                );
+                Ok(answer["inserted"].as_u64().unwrap_or(0))
+            }
+        })
+        .buffer_unordered(DATASOURCE_CONCURRENCY)
+        .try_fold(0, |sum, n| async move { Ok(sum + n) })
+        .await?;
+    ensure!(
+        inserted == n,
+        "data sources: {inserted} of {n} events stored"
+    );
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// The data-source figures: ingest rate, the rows listing's p50 and the
+/// export of every row (at most the 1,000,000 cap); answers the failed checks.
+pub async fn datasources(
+    client: &Client,
+    service: &Service,
+    tenant: &WebhookTenant,
+    (rows, from): (u64, DateTime<Utc>),
+    iterations: usize,
+) -> Result<Vec<String>> {
+    let base = service.base.as_str();
+    let rate = post_distributions(client, base, &tenant.token, rows, from).await?;
+    figure(format!(
+        "data sources: {rows} distribution.completed events over 30 days, batches of \
+         {DATASOURCE_BATCH}, {DATASOURCE_CONCURRENCY} in flight: {rate:.0} events/s"
+    ));
+    let body = json!({"filters": {"from": rfc3339(from),
+        "to": rfc3339(from + chrono::Duration::days(31))}});
+    let url = format!("{base}/reporting/v1.2/datasources/incoming-distributions/rows");
+    let (p50, p95, shown) = time_rows(client, &url, &tenant.token, &body, iterations).await?;
+    figure(format!(
+        "data source incoming-distributions rows (31 days, every column, first 1,000): \
+         p50 {p50:.2} ms, p95 {p95:.2} ms, {shown} rows"
+    ));
+    let mut failures = Vec::new();
+    if shown as u64 != rows.min(1000) {
+        failures.push(format!(
+            "data-source rows: {shown} rows, expected {}",
+            rows.min(1000)
+        ));
+    }
+    let spec = Export {
+        name: "datasources/incoming-distributions/rows (31 days, every column)".into(),
+        path: "datasources/incoming-distributions/rows".into(),
+        body,
+        expected_rows: rows.min(1_000_000),
     };
     failures.extend(export(client, service, &tenant.token, &spec).await?);
     Ok(failures)
