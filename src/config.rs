@@ -73,6 +73,9 @@ pub struct Config {
     pub body_idle_timeout: Duration,
     /// Answer count and duration tiles from the rollups where they can.
     pub rollups: bool,
+    /// Requests take their connections under PostgreSQL row-level security
+    /// for their tenant ([`crate::tenancy`]); `false` only to measure its cost.
+    pub row_level_security: bool,
     /// How often the background worker folds the rollup deltas into the
     /// rollups (readers add unfolded deltas, so this bounds their number,
     /// not freshness).
@@ -177,6 +180,7 @@ impl Config {
             request_timeout: Duration::from_secs(parsed("CX_REQUEST_TIMEOUT_SECONDS", 60)?),
             body_idle_timeout: Duration::from_millis(parsed("CX_BODY_IDLE_TIMEOUT_MS", 10_000)?),
             rollups: parsed("CX_ROLLUPS", true)?,
+            row_level_security: parsed("CX_ROW_LEVEL_SECURITY", true)?,
             fold_interval: Duration::from_millis(parsed("CX_FOLD_INTERVAL_MS", 200)?),
         })
     }

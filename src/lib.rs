@@ -21,6 +21,7 @@ pub mod router;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
+pub mod tenancy;
 
 pub use router::app;
 pub use state::AppState;

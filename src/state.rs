@@ -65,9 +65,17 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
     let options = options
         .options([("statement_timeout", timeout_ms.as_str()), ("jit", "off")])
         .application_name("cx-reporting");
+    // Each connection is set for the task that takes it: the request's
+    // tenant under row-level security, or the service's own role
+    // ([`crate::tenancy`]).
+    let rls = config.row_level_security;
     let pool = PgPoolOptions::new()
         .max_connections(config.db_pool_size)
         .acquire_timeout(config.db_acquire_timeout)
+        .after_connect(move |conn, _| Box::pin(crate::tenancy::prepare(conn, rls)))
+        .before_acquire(move |conn, _| {
+            Box::pin(async move { crate::tenancy::prepare(conn, rls).await.map(|()| true) })
+        })
         .connect_lazy_with(options);
     Ok(pool)
 }

@@ -64,6 +64,7 @@ mod ingest;
 mod live;
 mod load;
 mod questions;
+mod rls;
 mod seeds;
 mod service;
 mod shuffled;
@@ -164,6 +165,11 @@ pub struct Args {
     /// [default: a quarter of --events, at most 1,000,000; 0 turns them off].
     #[arg(long)]
     datasource_rows: Option<u64>,
+    /// Events ingested through each of the two services of the
+    /// row-level-security comparison (which also times every question on
+    /// both) [0 turns the comparison off].
+    #[arg(long, default_value_t = 50_000)]
+    rls_events: u64,
 }
 
 const JWT_SECRET: &str = "cx-bench-secret-cx-bench-secret-0123456789";
@@ -236,7 +242,7 @@ async fn bench(args: &Args, options: PgConnectOptions) -> Result<()> {
         None => std::env::current_exe()?.with_file_name("cx-reporting"),
     };
     let url = options.to_url_lossy().to_string();
-    let service = Service::start(&bin, &url, JWT_SECRET, &args.service_log, &client).await?;
+    let service = Service::start(&bin, &url, JWT_SECRET, (&args.service_log, &[]), &client).await?;
     println!(
         "service: {} serve, its own process (pid {}) on {}, log in {}",
         bin.display(),
@@ -261,7 +267,12 @@ async fn bench(args: &Args, options: PgConnectOptions) -> Result<()> {
         .max_connections(1)
         .connect_with(options)
         .await?;
-    let outcome = measure(args, &client, &service, &sql_pool).await;
+    let twin = rls::Twin {
+        bin: &bin,
+        url: &url,
+        log: std::path::Path::new("target/cx-bench-service-no-rls.log"),
+    };
+    let outcome = measure(args, &client, &service, &sql_pool, twin).await;
     sql_pool.close().await;
     service.stop().await?;
     outcome
@@ -325,6 +336,7 @@ async fn measure(
     client: &reqwest::Client,
     service: &Service,
     pool: &PgPool,
+    twin: rls::Twin<'_>,
 ) -> Result<()> {
     let base = service.base.as_str();
     let (ids, tokens) = tenants(args, pool).await?;
@@ -471,6 +483,12 @@ async fn measure(
         let seeds = (datasource_rows, from);
         failures
             .extend(seeds::datasources(client, service, &tenant, seeds, args.iterations).await?);
+    }
+    if args.rls_events > 0 {
+        println!();
+        let run = (args.iterations, args.rls_events, args.seed, args.days);
+        let asked = (questions.as_slice(), tokens[0].as_str());
+        rls::cost(client, (service, twin), pool, asked, run).await?;
     }
 
     let question = &questions[1];

@@ -43,11 +43,12 @@ pub struct Memory {
 impl Service {
     /// Starts `bin serve` on a free local port against `database_url` (it
     /// migrates it) and waits until `/readyz` answers 200.
+    /// `env`: settings of this service beyond the bench's own.
     pub async fn start(
         bin: &Path,
         database_url: &str,
         jwt_secret: &str,
-        log: &Path,
+        (log, env): (&Path, &[(&str, &str)]),
         client: &Client,
     ) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -79,6 +80,7 @@ impl Service {
             .env("CX_JWT_SECRET", jwt_secret)
             .env("CX_WEBHOOK_KEY", super::WEBHOOK_KEY)
             .envs(OVERRIDES)
+            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)

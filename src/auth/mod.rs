@@ -115,7 +115,7 @@ pub async fn require_role(
     let principal = verify(&state, token)?;
     authorize(&principal, role)?;
     request.extensions_mut().insert(principal.clone());
-    let mut response = next.run(request).await;
+    let mut response = crate::tenancy::scope(principal.tenant_id, next.run(request)).await;
     response.extensions_mut().insert(principal);
     Ok(response)
 }

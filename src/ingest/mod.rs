@@ -94,9 +94,8 @@ pub async fn authenticate(
         roles: vec![Role::Ingest],
     };
     parts.extensions.insert(principal.clone());
-    let mut response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let mut response = crate::tenancy::scope(tenant_id, next.run(request)).await;
     response.extensions_mut().insert(principal);
     Ok(response)
 }

@@ -169,6 +169,7 @@ pub fn test_config(database_url: String) -> Config {
         request_timeout: Duration::from_secs(60),
         body_idle_timeout: Duration::from_secs(10),
         rollups: true,
+        row_level_security: true,
         // As in production; tests that need a fold ask for it (`fold`).
         fold_interval: Duration::from_millis(200),
     }

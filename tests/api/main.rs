@@ -26,6 +26,7 @@ mod ops;
 mod order;
 mod parsers;
 mod presence;
+mod rls;
 mod rollups;
 mod settings;
 mod state_tiles;
