@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod answers;
 mod auth;
 mod bad_input;
 mod browser;
