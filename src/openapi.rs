@@ -502,6 +502,7 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(crate::report::sessions::SessionsDoc::openapi());
     for kind in ViewKind::ALL {
         for export in [false, true] {
             let prefix = if export { EXPORT_PREFIX } else { JSON_PREFIX };

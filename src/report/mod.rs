@@ -6,12 +6,14 @@ pub mod buckets;
 pub mod csv;
 pub mod durations;
 pub mod json;
+pub mod listing;
 pub mod live;
 pub mod plan;
 pub mod presence;
 pub mod raw;
 pub mod request;
 pub mod rollup;
+pub mod sessions;
 pub mod tiles;
 pub mod view;
 
@@ -147,8 +149,9 @@ fn endpoints() -> impl Iterator<Item = (String, Endpoint)> {
 
 /// The JSON routes of every tile and view.
 pub fn json_routes() -> Router<AppState> {
-    endpoints().fold(Router::new(), |router, (path, endpoint)| {
-        router.route(
+    endpoints()
+        .fold(Router::new(), |router, (path, endpoint)| {
+            router.route(
             &format!("{JSON_PREFIX}/{path}"),
             post(
                 move |State(state): State<AppState>, principal: Principal, body: Body| async move {
@@ -160,30 +163,33 @@ pub fn json_routes() -> Router<AppState> {
                 },
             ),
         )
-    })
+        })
+        .merge(sessions::json_routes())
 }
 
 /// The CSV export routes of every tile and view.
 pub fn export_routes() -> Router<AppState> {
-    endpoints().fold(Router::new(), |router, (path, endpoint)| {
-        router.route(
-            &format!("{EXPORT_PREFIX}/{path}"),
-            post(
-                move |State(state): State<AppState>,
-                      principal: Principal,
-                      headers: HeaderMap,
-                      body: Body| async move {
-                    let body = read_body(body, state.config.body_idle_timeout).await?;
-                    match endpoint {
-                        Endpoint::Tile(tile) => {
-                            csv_tile(tile, state, principal, headers, body).await
+    endpoints()
+        .fold(Router::new(), |router, (path, endpoint)| {
+            router.route(
+                &format!("{EXPORT_PREFIX}/{path}"),
+                post(
+                    move |State(state): State<AppState>,
+                          principal: Principal,
+                          headers: HeaderMap,
+                          body: Body| async move {
+                        let body = read_body(body, state.config.body_idle_timeout).await?;
+                        match endpoint {
+                            Endpoint::Tile(tile) => {
+                                csv_tile(tile, state, principal, headers, body).await
+                            }
+                            Endpoint::View(kind) => {
+                                csv_view(kind, state, principal, headers, body).await
+                            }
                         }
-                        Endpoint::View(kind) => {
-                            csv_view(kind, state, principal, headers, body).await
-                        }
-                    }
-                },
-            ),
-        )
-    })
+                    },
+                ),
+            )
+        })
+        .merge(sessions::export_routes())
 }

@@ -27,6 +27,7 @@ mod order;
 mod parsers;
 mod presence;
 mod rollups;
+mod sessions;
 mod settings;
 mod state_tiles;
 mod tokens;
