@@ -503,6 +503,7 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::report::sessions::SessionsDoc::openapi());
+    doc.merge(crate::report::intervals::IntervalsDoc::openapi());
     for kind in ViewKind::ALL {
         for export in [false, true] {
             let prefix = if export { EXPORT_PREFIX } else { JSON_PREFIX };

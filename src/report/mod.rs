@@ -5,6 +5,7 @@
 pub mod buckets;
 pub mod csv;
 pub mod durations;
+pub mod intervals;
 pub mod json;
 pub mod listing;
 pub mod live;
@@ -165,6 +166,7 @@ pub fn json_routes() -> Router<AppState> {
         )
         })
         .merge(sessions::json_routes())
+        .merge(intervals::json_routes())
 }
 
 /// The CSV export routes of every tile and view.
@@ -192,4 +194,5 @@ pub fn export_routes() -> Router<AppState> {
             )
         })
         .merge(sessions::export_routes())
+        .merge(intervals::export_routes())
 }

@@ -131,10 +131,14 @@ fn body_for(path: &str) -> Value {
     }
     // The §5 listings refuse fields they do not take.
     let listing = json!({"from": FROM, "to": TO, "queues": [Q], "accounts": [ACCOUNT]});
-    if let Some("sessions" | "sessions/metrics" | "messages/delivery-failures") =
-        path.split("/v1.2/").nth(1)
-    {
-        return json!({"filters": listing});
+    match path.split("/v1.2/").nth(1) {
+        Some("sessions" | "sessions/metrics" | "messages/delivery-failures") => {
+            return json!({"filters": listing});
+        }
+        Some("conversations/intervals") => {
+            return json!({"filters": listing, "intervalHours": 5});
+        }
+        _ => {}
     }
     let mut body = json!({
         "filters": filters, "timeZone": "Asia/Kathmandu", "userIds": [U], "accounts": [ACCOUNT],

@@ -17,6 +17,7 @@ mod fallbacks;
 mod faults;
 mod fold;
 mod ingest;
+mod intervals;
 mod isolation;
 mod limits;
 mod live;
