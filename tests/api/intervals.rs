@@ -340,3 +340,34 @@ async fn the_interval_defaults_to_the_tenant_setting_and_must_be_1_to_48() {
         .await;
     assert_eq!(seen.json(), json!({"rows": [], "truncated": false}));
 }
+
+/// A cached answer that took its interval from the settings is not served
+/// once the setting changes (the settings are part of what it depends on).
+#[tokio::test]
+async fn a_settings_change_is_not_hidden_by_a_cached_answer() {
+    let app = TestApp::spawn().await;
+    app.ingest(&scenario()).await;
+    let url = format!("/reporting/v1.2/{PATH}");
+    let first = app.post(&url, &range(None)).await;
+    assert_eq!(first.json()["rows"][0]["intervalDurationMinutes"], 120);
+    let again = app.post(&url, &range(None)).await;
+    assert_eq!(again.header("x-cache").as_deref(), Some("HIT"));
+
+    let auth = format!("Bearer {}", app.tenant.token);
+    let settings = json!({"reportingIntervalHours": 7, "twoWayFileSchedule": "Daily"});
+    let put = app
+        .request(
+            axum::http::Method::PUT,
+            "/settings/v1",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            serde_json::to_vec(&settings).expect("json"),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text());
+    let after = app.post(&url, &range(None)).await;
+    assert_eq!(after.header("x-cache").as_deref(), Some("MISS"));
+    assert_eq!(after.json()["rows"][0]["intervalDurationMinutes"], 420);
+}
