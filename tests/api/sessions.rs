@@ -308,3 +308,58 @@ async fn ranges_over_31_days_unknown_fields_and_other_tenants() {
         .await;
     assert_eq!(seen.json(), json!({"rows": [], "truncated": false}));
 }
+
+/// JSON answers stop at 1,000 rows and say so; exports stream them all.
+#[tokio::test]
+async fn at_most_1000_rows_in_json_and_every_row_in_the_export() {
+    let app = TestApp::spawn().await;
+    let mut events = Vec::new();
+    for n in 0..1001 {
+        let id = format!("many-{n:04}");
+        events.push(started(&format!("{id}-s"), &id, "09:00", "SMS", None));
+        events.push(conversation(
+            &format!("{id}-e"),
+            "ended",
+            &id,
+            "09:30",
+            json!({}),
+        ));
+    }
+    app.ingest(&Value::Array(events)).await;
+    let body = json!({"filters": range()});
+
+    let sessions = app.report("sessions", &body).await;
+    assert_eq!(sessions["truncated"], true);
+    let rows = sessions["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 1000);
+    assert_eq!(rows[999]["sessionId"], "many-0999");
+    let csv = app.export("sessions", &body).await;
+    assert_eq!(csv.lines().count(), 1 + 1001);
+
+    let metrics = app.report("sessions/metrics", &body).await;
+    assert_eq!(metrics["truncated"], true);
+    assert_eq!(metrics["rows"].as_array().map(Vec::len), Some(1000));
+    let csv = app.export("sessions/metrics", &body).await;
+    assert_eq!(csv.lines().count(), 1 + 6 * 1001);
+    assert!(
+        csv.ends_with("many-1000,EndUserMessageCount,0\r\n"),
+        "{}",
+        &csv[csv.len() - 100..]
+    );
+
+    // An Accept the export cannot satisfy is 404, as for every export.
+    let auth = format!("Bearer {}", app.tenant.token);
+    let refused = app
+        .request(
+            axum::http::Method::POST,
+            "/reporting/export/v1.2/sessions",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+                ("accept", "application/json"),
+            ],
+            serde_json::to_vec(&body).expect("json"),
+        )
+        .await;
+    refused.problem(404);
+}
