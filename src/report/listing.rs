@@ -25,9 +25,9 @@ use crate::domain::Channel;
 use crate::error::{ApiError, Result};
 use crate::ingest::events::Instant;
 
-/// Rows a JSON listing answers at most.
+/// Rows a JSON listing (or view) answers at most.
 pub const JSON_ROWS: i64 = 1_000;
-/// Rows a CSV export streams at most.
+/// Rows a CSV export of a listing (or view) streams at most.
 pub const EXPORT_ROWS: i64 = 1_000_000;
 /// The longest range of a §5 listing: 31 days of elapsed time.
 pub const MAX_RANGE_DAYS: i64 = 31;
@@ -285,39 +285,77 @@ pub async fn json_rows<L: Listing>(
     )))
 }
 
-/// The CSV export of a listing, streamed in chunks of about 64 KiB from the
-/// cursor: at most [`EXPORT_ROWS`] rows after the header.
-///
-/// As the view export does: its own connection and transaction, under the
-/// export's `statement_timeout`; taking the connection is awaited before
-/// the response starts (a busy database is still a 503 problem), and a
-/// failure after the header row ends the body with an error (no
-/// terminating chunk), so a cut download never looks complete.
+/// The CSV export of a listing: its header, then at most [`EXPORT_ROWS`]
+/// rows, streamed by [`stream_records`].
 pub async fn csv_stream<L: Listing>(
     pool: &PgPool,
     tenant_id: Uuid,
     listing: L,
     export_timeout: Duration,
 ) -> Result<Response> {
+    let header = record(L::COLUMNS);
+    let push = |_: &L, row: &PgRow, out: &mut String| {
+        L::Row::decode(row)?.push_csv(out);
+        Ok(())
+    };
+    stream_records(
+        pool,
+        tenant_id,
+        export_timeout,
+        L::NAME,
+        header,
+        listing,
+        L::sql,
+        push,
+    )
+    .await
+}
+
+/// How an export builds its statement: the query, the tenant, the row limit.
+pub type BuildSql<Q> = for<'q> fn(&'q Q, Uuid, i64) -> QueryBuilder<'q, Postgres>;
+/// How an export appends one database row as a CSV record.
+pub type PushRecord<Q> = fn(&Q, &PgRow, &mut String) -> sqlx::Result<()>;
+
+/// Streams a CSV export (every view and listing export): the header row,
+/// then the records of at most [`EXPORT_ROWS`] rows of the statement, in
+/// chunks of about 64 KiB straight from the database cursor, so memory
+/// stays flat whatever the row count.
+///
+/// The export runs on a connection and transaction of its own, under its
+/// own `statement_timeout` (`export_timeout`) rather than the short one of
+/// the tiles. Taking the connection is awaited before the response starts,
+/// so a busy or unreachable database is still a 503 problem. Once the
+/// header row is sent, a failure can only break the stream: the body ends
+/// with an error (no terminating chunk, so the client sees a failed
+/// download, never a short file that looks complete) and is logged.
+#[allow(clippy::too_many_arguments)]
+pub async fn stream_records<Q: Send + Sync + 'static>(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    export_timeout: Duration,
+    filename: &str,
+    header: String,
+    query: Q,
+    sql: BuildSql<Q>,
+    push: PushRecord<Q>,
+) -> Result<Response> {
     let mut tx = pool.begin().await?;
     sqlx::query("select set_config('statement_timeout', $1, true)")
         .bind(export_timeout.as_millis().to_string())
         .execute(&mut *tx)
         .await?;
+    let export = filename.to_owned();
     let stream = async_stream::stream! {
-        yield Ok::<Bytes, std::io::Error>(Bytes::from(record(L::COLUMNS)));
-        let mut qb = listing.sql(tenant_id, EXPORT_ROWS);
+        yield Ok::<Bytes, std::io::Error>(Bytes::from(header));
+        let mut qb = sql(&query, tenant_id, EXPORT_ROWS);
         let mut rows = qb.build().fetch(&mut *tx);
         let mut chunk = String::with_capacity(72 * 1024);
         let mut sent: u64 = 0;
         let mut failure = None;
         while let Some(row) = rows.next().await {
-            match row.and_then(|r| L::Row::decode(&r)) {
-                Ok(row) => row.push_csv(&mut chunk),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+            if let Err(e) = row.and_then(|r| push(&query, &r, &mut chunk)) {
+                failure = Some(e);
+                break;
             }
             sent += 1;
             if chunk.len() >= 64 * 1024 {
@@ -329,7 +367,7 @@ pub async fn csv_stream<L: Listing>(
             tracing::error!(
                 error = ?error,
                 tenant = %tenant_id,
-                listing = L::NAME,
+                export = %export,
                 rows_sent = sent,
                 "export stream failed; the download is cut short"
             );
@@ -344,5 +382,5 @@ pub async fn csv_stream<L: Listing>(
             tracing::warn!(error = ?error, "export transaction did not commit");
         }
     };
-    Ok(csv_response(Body::from_stream(stream), L::NAME))
+    Ok(csv_response(Body::from_stream(stream), filename))
 }

@@ -24,10 +24,8 @@ use crate::ingest::events::Instant;
 
 pub use export::csv_stream;
 
-/// Rows a JSON view answers at most.
-pub const JSON_ROWS: i64 = 1_000;
-/// Rows a CSV export streams at most.
-pub const EXPORT_ROWS: i64 = 1_000_000;
+/// Rows a JSON view answers and a CSV export streams at most.
+pub use super::listing::{EXPORT_ROWS, JSON_ROWS};
 
 /// Which rows a view lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,16 +4,16 @@
 
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
 use axum::response::Response;
-use futures::StreamExt;
+use sqlx::postgres::PgRow;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ViewQuery, ViewRow, EXPORT_ROWS};
+use super::{ViewQuery, ViewRow};
 use crate::domain::Context;
 use crate::error::Result;
-use crate::report::csv::{csv_response, push_field, record};
+use crate::report::csv::{push_field, record};
+use crate::report::listing::stream_records;
 
 impl ViewRow {
     /// Appends the row as one CSV record, straight into `out` (the export's
@@ -63,15 +63,8 @@ fn csv_header(query: &ViewQuery) -> String {
     record(&header)
 }
 
-/// The CSV export, streamed in chunks of about 64 KiB from the cursor.
-///
-/// The export runs on a connection and transaction of its own, under its own
-/// `statement_timeout` (`export_timeout`) rather than the short one of the
-/// tiles. Taking the connection is awaited before the response starts, so a
-/// busy or unreachable database is still a 503 problem. Once the header row
-/// is sent, a failure can only break the stream: the body ends with an error
-/// (no terminating chunk, so the client sees a failed download, never a
-/// short file that looks complete) and is logged.
+/// The CSV export: the header, then the rows, streamed from the cursor on
+/// a transaction of its own ([`stream_records`], which every export shares).
 pub async fn csv_stream(
     pool: &PgPool,
     tenant_id: Uuid,
@@ -79,50 +72,20 @@ pub async fn csv_stream(
     export_timeout: Duration,
 ) -> Result<Response> {
     let filename = query.kind.path().replace('/', "-");
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('statement_timeout', $1, true)")
-        .bind(export_timeout.as_millis().to_string())
-        .execute(&mut *tx)
-        .await?;
-    let stream = async_stream::stream! {
-        yield Ok::<Bytes, std::io::Error>(Bytes::from(csv_header(&query)));
-        let mut qb = query.sql(tenant_id, EXPORT_ROWS);
-        let mut rows = qb.build().fetch(&mut *tx);
-        let mut chunk = String::with_capacity(72 * 1024);
-        let mut sent: u64 = 0;
-        let mut failure = None;
-        while let Some(row) = rows.next().await {
-            match row.and_then(|r| ViewRow::decode(&r)) {
-                Ok(row) => row.push_csv(&query, &mut chunk),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-            sent += 1;
-            if chunk.len() >= 64 * 1024 {
-                yield Ok(Bytes::from(std::mem::replace(&mut chunk, String::with_capacity(72 * 1024))));
-            }
-        }
-        drop(rows);
-        if let Some(error) = failure {
-            tracing::error!(
-                error = ?error,
-                tenant = %tenant_id,
-                view = query.kind.path(),
-                rows_sent = sent,
-                "export stream failed; the download is cut short"
-            );
-            yield Err(std::io::Error::other("export failed"));
-            return;
-        }
-        if !chunk.is_empty() {
-            yield Ok(Bytes::from(chunk));
-        }
-        // Read-only: the commit only hands the connection back clean.
-        if let Err(error) = tx.commit().await {
-            tracing::warn!(error = ?error, "export transaction did not commit");
-        }
+    let header = csv_header(&query);
+    let push = |query: &ViewQuery, row: &PgRow, out: &mut String| {
+        ViewRow::decode(row)?.push_csv(query, out);
+        Ok(())
     };
-    Ok(csv_response(Body::from_stream(stream), &filename))
+    stream_records(
+        pool,
+        tenant_id,
+        export_timeout,
+        &filename,
+        header,
+        query,
+        ViewQuery::sql,
+        push,
+    )
+    .await
 }
