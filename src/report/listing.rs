@@ -3,7 +3,7 @@
 //! renderings of one SQL statement — JSON `{"rows":[…],"truncated"}` of at
 //! most 1,000 rows, and the CSV export streamed from the database cursor
 //! (up to 1,000,000 rows, memory flat whatever the count) with the same
-//! fields as columns.
+//! fields as columns. [`stream_records`] streams the views' exports too.
 
 use std::fmt::Display;
 use std::time::Duration;
@@ -133,9 +133,9 @@ impl Scope {
     pub fn push_lists(
         &self,
         qb: &mut QueryBuilder<'_, Postgres>,
-        channel: &str,
-        queue: &str,
-        account: &str,
+        channel: &'static str,
+        queue: &'static str,
+        account: &'static str,
     ) {
         if let Some(channels) = &self.channels {
             push_any(qb, channel, channels.clone(), "text");

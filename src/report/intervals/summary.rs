@@ -65,7 +65,8 @@ pub struct IntervalRow {
 #[allow(dead_code)]
 pub struct IntervalRows {
     /// Ordered by `intervalStart`, `conversationId`, `senderType`, user id
-    /// (null first), `fromAddress`, `toAddress` (null first), text bytewise.
+    /// (null first), `fromAddress`, `toAddress` (each null first), then
+    /// `channel`; text bytewise (C collation).
     rows: Vec<IntervalRow>,
     /// More rows matched than the 1,000 answered.
     truncated: bool,
