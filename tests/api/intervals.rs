@@ -318,6 +318,12 @@ async fn the_interval_defaults_to_the_tenant_setting_and_must_be_1_to_48() {
         let answer = app.report(PATH, &range(Some(hours))).await;
         assert_eq!(answer["rows"][0]["intervalDurationMinutes"], hours * 60);
     }
+    // 5.0 is an integer to JSON Schema (the document says integer).
+    let whole = json!({"filters": range(None)["filters"], "intervalHours": 5.0});
+    assert_eq!(
+        app.report(PATH, &whole).await["rows"][0]["intervalDurationMinutes"],
+        300
+    );
     let fraction = json!({"filters": range(None)["filters"], "intervalHours": 1.5});
     app.post(&format!("/reporting/v1.2/{PATH}"), &fraction)
         .await

@@ -46,8 +46,30 @@ pub struct IntervalsBody {
     pub filters: ListingFilters,
     /// The grid's step in whole hours, 1–48 (else 422); default the
     /// tenant's `reportingIntervalHours` (`/settings/v1`).
-    #[schema(minimum = 1, maximum = 48, example = 2)]
-    pub interval_hours: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 48, example = 2)]
+    pub interval_hours: Option<WholeHours>,
+}
+
+/// A whole number of hours: a JSON integer, or a number without a
+/// fraction (`2.0`, an integer to JSON Schema); `1.5` is a 400. Values past
+/// the range of i64 saturate (and are then refused as out of range, 422).
+#[derive(Debug, Clone, Copy)]
+pub struct WholeHours(i64);
+
+impl<'de> Deserialize<'de> for WholeHours {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = serde_json::Number::deserialize(deserializer)?;
+        if let Some(whole) = number.as_i64() {
+            return Ok(Self(whole));
+        }
+        match number.as_f64() {
+            // `as` saturates: a huge whole number stays out of range.
+            Some(hours) if hours.fract() == 0.0 => Ok(Self(hours as i64)),
+            _ => Err(serde::de::Error::custom(format!(
+                "must be a whole number of hours, not {number}"
+            ))),
+        }
+    }
 }
 
 /// Reads, parses and validates a request, taking the default interval
@@ -56,7 +78,7 @@ async fn parse(state: &AppState, tenant_id: Uuid, body: Body) -> Result<Interval
     let bytes = read_body(body, state.config.body_idle_timeout).await?;
     let body: IntervalsBody = parse_json(&bytes, "")?;
     let hours = match body.interval_hours {
-        Some(hours) => hours,
+        Some(WholeHours(hours)) => hours,
         None => i64::from(
             crate::settings::load(&state.pool, tenant_id)
                 .await?
