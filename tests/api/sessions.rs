@@ -363,3 +363,42 @@ async fn at_most_1000_rows_in_json_and_every_row_in_the_export() {
         .await;
     refused.problem(404);
 }
+
+/// Only a POST is answered from the cache: another method on a cached
+/// path and body is still refused (405), not handed the cached answer
+/// (Schemathesis found TRACE answered 200 with the POST's rows).
+#[tokio::test]
+async fn a_cached_answer_is_never_served_to_another_method() {
+    let app = TestApp::spawn().await;
+    app.ingest(&scenario()).await;
+    let body = json!({"filters": range()});
+    let first = app.post("/reporting/v1.2/sessions", &body).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        app.post("/reporting/v1.2/sessions", &body)
+            .await
+            .header("x-cache")
+            .as_deref(),
+        Some("HIT")
+    );
+    let auth = format!("Bearer {}", app.tenant.token);
+    for method in [
+        axum::http::Method::TRACE,
+        axum::http::Method::GET,
+        axum::http::Method::PUT,
+    ] {
+        let response = app
+            .request(
+                method.clone(),
+                "/reporting/v1.2/sessions",
+                &[
+                    ("authorization", &auth),
+                    ("content-type", "application/json"),
+                ],
+                serde_json::to_vec(&body).expect("json"),
+            )
+            .await;
+        response.problem(405);
+        assert_eq!(response.header("x-cache"), None, "{method}");
+    }
+}
