@@ -129,6 +129,24 @@ fn row(
         "otherFiles": counts[6], "allMessages": counts[7]})
 }
 
+/// Sets the tenant's `reportingIntervalHours` (settings otherwise default).
+async fn set_reporting_interval(app: &TestApp, hours: i64) {
+    let auth = format!("Bearer {}", app.tenant.token);
+    let settings = json!({"reportingIntervalHours": hours, "twoWayFileSchedule": "Daily"});
+    let put = app
+        .request(
+            axum::http::Method::PUT,
+            "/settings/v1",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            serde_json::to_vec(&settings).expect("json"),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text());
+}
+
 fn none() -> [Value; 3] {
     [Value::Null, Value::Null, Value::Null]
 }
@@ -284,21 +302,7 @@ async fn the_interval_defaults_to_the_tenant_setting_and_must_be_1_to_48() {
         starts(&default),
         ["02:00", "04:00", "06:00", "08:00", "20:00", "00:00"]
     );
-    let put = app
-        .request(
-            axum::http::Method::PUT,
-            "/settings/v1",
-            &[
-                ("authorization", &format!("Bearer {}", app.tenant.token)),
-                ("content-type", "application/json"),
-            ],
-            serde_json::to_vec(
-                &json!({"reportingIntervalHours": 7, "twoWayFileSchedule": "Daily"}),
-            )
-            .expect("json"),
-        )
-        .await;
-    assert_eq!(put.status, 200, "{}", put.text());
+    set_reporting_interval(&app, 7).await;
     let seven = app.report(PATH, &range(None)).await;
     // 00–07, 07–14, 14–21, 21–04 (the 21:00 message is on the 1st, the
     // ones after midnight in the same interval).
@@ -359,20 +363,7 @@ async fn a_settings_change_is_not_hidden_by_a_cached_answer() {
     let again = app.post(&url, &range(None)).await;
     assert_eq!(again.header("x-cache").as_deref(), Some("HIT"));
 
-    let auth = format!("Bearer {}", app.tenant.token);
-    let settings = json!({"reportingIntervalHours": 7, "twoWayFileSchedule": "Daily"});
-    let put = app
-        .request(
-            axum::http::Method::PUT,
-            "/settings/v1",
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
-            serde_json::to_vec(&settings).expect("json"),
-        )
-        .await;
-    assert_eq!(put.status, 200, "{}", put.text());
+    set_reporting_interval(&app, 7).await;
     let after = app.post(&url, &range(None)).await;
     assert_eq!(after.header("x-cache").as_deref(), Some("MISS"));
     assert_eq!(after.json()["rows"][0]["intervalDurationMinutes"], 420);

@@ -8,8 +8,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::Result;
-use crate::report::listing::{CsvRecord, Listing, ListingBody, ListingRow, Scope};
+use crate::report::listing::{CsvRecord, Listing, ListingRow, Scope};
 
 /// Failed messages of one direction and status code.
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,17 +49,7 @@ impl ListingRow for FailureGroup {
 
 /// The delivery-failures answer of one request.
 #[derive(Debug)]
-pub struct DeliveryFailures {
-    scope: Scope,
-}
-
-impl DeliveryFailures {
-    pub fn from_body(body: ListingBody) -> Result<Self> {
-        Ok(Self {
-            scope: Scope::parse(body.filters)?,
-        })
-    }
-}
+pub struct DeliveryFailures(pub Scope);
 
 impl Listing for DeliveryFailures {
     type Row = FailureGroup;
@@ -76,9 +65,9 @@ impl Listing for DeliveryFailures {
              where m.delivery_status = 'Failed' and m.tenant_id = ",
         );
         qb.push_bind(tenant_id);
-        qb.push(" and m.occurred_at >= ").push_bind(self.scope.from);
-        qb.push(" and m.occurred_at < ").push_bind(self.scope.to);
-        self.scope
+        qb.push(" and m.occurred_at >= ").push_bind(self.0.from);
+        qb.push(" and m.occurred_at < ").push_bind(self.0.to);
+        self.0
             .push_lists(&mut qb, "m.channel", "m.queue_id", "m.account_id");
         qb.push(
             " group by m.direction, m.status_code \

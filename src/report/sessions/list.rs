@@ -9,9 +9,8 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::Result;
 use crate::report::listing::{
-    utc_millis, utc_millis_opt, CsvRecord, Listing, ListingBody, ListingRow, Named, Scope,
+    utc_millis, utc_millis_opt, CsvRecord, Listing, ListingRow, Named, Scope,
 };
 
 /// Whether a session has ended.
@@ -121,17 +120,7 @@ impl ListingRow for SessionRow {
 
 /// The sessions listing of one request.
 #[derive(Debug)]
-pub struct Sessions {
-    scope: Scope,
-}
-
-impl Sessions {
-    pub fn from_body(body: ListingBody) -> Result<Self> {
-        Ok(Self {
-            scope: Scope::parse(body.filters)?,
-        })
-    }
-}
+pub struct Sessions(pub Scope);
 
 impl Listing for Sessions {
     type Row = SessionRow;
@@ -172,9 +161,9 @@ impl Listing for Sessions {
              where s.kind = 'started' and s.tenant_id = ",
         );
         qb.push_bind(tenant_id);
-        qb.push(" and s.occurred_at >= ").push_bind(self.scope.from);
-        qb.push(" and s.occurred_at < ").push_bind(self.scope.to);
-        self.scope
+        qb.push(" and s.occurred_at >= ").push_bind(self.0.from);
+        qb.push(" and s.occurred_at < ").push_bind(self.0.to);
+        self.0
             .push_lists(&mut qb, "c.channel", "c.queue_id", "c.account_id");
         qb.push(" order by s.occurred_at, c.conversation_id collate \"C\" limit ")
             .push_bind(limit);

@@ -8,8 +8,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::Result;
-use crate::report::listing::{CsvRecord, Listing, ListingBody, ListingRow, Scope};
+use crate::report::listing::{CsvRecord, Listing, ListingRow, Scope};
 
 /// What a metric record measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -105,17 +104,7 @@ impl ListingRow for MetricRow {
 
 /// The metrics listing of one request.
 #[derive(Debug)]
-pub struct SessionMetrics {
-    scope: Scope,
-}
-
-impl SessionMetrics {
-    pub fn from_body(body: ListingBody) -> Result<Self> {
-        Ok(Self {
-            scope: Scope::parse(body.filters)?,
-        })
-    }
-}
+pub struct SessionMetrics(pub Scope);
 
 /// The records of the sessions in `ended`: agent messages are non-automated
 /// Outbound ones, end-user messages Inbound ones, of the whole conversation;
@@ -161,9 +150,9 @@ impl Listing for SessionMetrics {
     fn sql(&self, tenant_id: Uuid, limit: i64) -> QueryBuilder<'_, Postgres> {
         let mut qb = QueryBuilder::new("with ended as materialized (select c.conversation_id, c.ended_at from conversations c where c.tenant_id = ");
         qb.push_bind(tenant_id);
-        qb.push(" and c.ended_at >= ").push_bind(self.scope.from);
-        qb.push(" and c.ended_at < ").push_bind(self.scope.to);
-        self.scope
+        qb.push(" and c.ended_at >= ").push_bind(self.0.from);
+        qb.push(" and c.ended_at < ").push_bind(self.0.to);
+        self.0
             .push_lists(&mut qb, "c.channel", "c.queue_id", "c.account_id");
         qb.push(RECORDS).push_bind(limit);
         qb

@@ -19,7 +19,7 @@ use self::failures::{DeliveryFailures, FailureGroups};
 use self::list::Sessions;
 use self::metrics::SessionMetrics;
 use super::csv::check_accept;
-use super::listing::{self, ExportErrors, ListingBody, ListingErrors, EXPORT_ROWS};
+use super::listing::{self, ExportErrors, Listing, ListingBody, ListingErrors, Scope, EXPORT_ROWS};
 use super::request::parse_json;
 use super::{read_body, EXPORT_PREFIX, JSON_PREFIX};
 use crate::auth::Principal;
@@ -54,10 +54,25 @@ pub fn export_routes() -> Router<AppState> {
         )
 }
 
-/// The body of a §5.4 request, read and parsed.
-async fn body(state: &AppState, body: Body) -> Result<ListingBody> {
+/// Reads and validates a §5.4 body into the listing `make` builds.
+async fn parse<L>(state: &AppState, body: Body, make: fn(Scope) -> L) -> Result<L> {
     let bytes = read_body(body, state.config.body_idle_timeout).await?;
-    parse_json(&bytes, "")
+    let body: ListingBody = parse_json(&bytes, "")?;
+    Ok(make(Scope::parse(body.filters)?))
+}
+
+/// A CSV twin: `Accept` first (404), then the body, then the stream.
+async fn export<L: Listing>(
+    state: AppState,
+    principal: Principal,
+    headers: HeaderMap,
+    request: Body,
+    make: fn(Scope) -> L,
+) -> Result<Response> {
+    check_accept(&headers)?;
+    let listing = parse(&state, request, make).await?;
+    let timeout = state.config.export_statement_timeout;
+    listing::csv_stream(&state.pool, principal.tenant_id, listing, timeout).await
 }
 
 /// Messaging sessions started in `[from, to)`.
@@ -78,7 +93,7 @@ pub async fn sessions(
     principal: Principal,
     request: Body,
 ) -> Result<Response> {
-    let listing = Sessions::from_body(body(&state, request).await?)?;
+    let listing = parse(&state, request, Sessions).await?;
     listing::json_rows(&state.pool, principal.tenant_id, &listing).await
 }
 
@@ -102,7 +117,7 @@ pub async fn session_metrics(
     principal: Principal,
     request: Body,
 ) -> Result<Response> {
-    let listing = SessionMetrics::from_body(body(&state, request).await?)?;
+    let listing = parse(&state, request, SessionMetrics).await?;
     listing::json_rows(&state.pool, principal.tenant_id, &listing).await
 }
 
@@ -123,7 +138,7 @@ pub async fn delivery_failures(
     principal: Principal,
     request: Body,
 ) -> Result<Response> {
-    let listing = DeliveryFailures::from_body(body(&state, request).await?)?;
+    let listing = parse(&state, request, DeliveryFailures).await?;
     let (groups, _) =
         listing::fetch(&state.pool, principal.tenant_id, &listing, EXPORT_ROWS).await?;
     Ok(axum::Json(FailureGroups { groups }).into_response())
@@ -150,10 +165,7 @@ pub async fn export_sessions(
     headers: HeaderMap,
     request: Body,
 ) -> Result<Response> {
-    check_accept(&headers)?;
-    let listing = Sessions::from_body(body(&state, request).await?)?;
-    let timeout = state.config.export_statement_timeout;
-    listing::csv_stream(&state.pool, principal.tenant_id, listing, timeout).await
+    export(state, principal, headers, request, Sessions).await
 }
 
 /// Messaging session metrics (CSV).
@@ -176,10 +188,7 @@ pub async fn export_session_metrics(
     headers: HeaderMap,
     request: Body,
 ) -> Result<Response> {
-    check_accept(&headers)?;
-    let listing = SessionMetrics::from_body(body(&state, request).await?)?;
-    let timeout = state.config.export_statement_timeout;
-    listing::csv_stream(&state.pool, principal.tenant_id, listing, timeout).await
+    export(state, principal, headers, request, SessionMetrics).await
 }
 
 /// Message delivery failures (CSV).
@@ -201,10 +210,7 @@ pub async fn export_delivery_failures(
     headers: HeaderMap,
     request: Body,
 ) -> Result<Response> {
-    check_accept(&headers)?;
-    let listing = DeliveryFailures::from_body(body(&state, request).await?)?;
-    let timeout = state.config.export_statement_timeout;
-    listing::csv_stream(&state.pool, principal.tenant_id, listing, timeout).await
+    export(state, principal, headers, request, DeliveryFailures).await
 }
 
 /// The OpenAPI part of §5.4, merged into the served document.
