@@ -95,3 +95,39 @@ async fn a_message_answers_the_run_of_the_other_side_before_it() {
             .expect("cx_first_answers");
     assert!(none.is_empty(), "{none:?}");
 }
+
+/// The reports built on the rule depend on the set of events only: the
+/// sessions, their metrics and the interval summaries are the same when
+/// the events arrive one by one, newest first.
+#[tokio::test]
+async fn the_reports_on_answers_do_not_depend_on_arrival_order() {
+    let app = TestApp::spawn().await;
+    let one_by_one = app.new_tenant("One by one").await;
+    for scenario in [crate::sessions::scenario(), crate::intervals::scenario()] {
+        app.ingest(&scenario).await;
+        let mut events = scenario.as_array().expect("events").clone();
+        events.reverse();
+        for event in events {
+            app.ingest_as(&one_by_one, &json!([event])).await;
+        }
+    }
+    let day = json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T06:00:00Z"});
+    let bodies = [
+        ("sessions", json!({"filters": day})),
+        ("sessions/metrics", json!({"filters": day})),
+        (
+            "conversations/intervals",
+            json!({"filters": day, "intervalHours": 3}),
+        ),
+    ];
+    for (path, body) in bodies {
+        let path = format!("/reporting/v1.2/{path}");
+        let whole = app.post(&path, &body).await.json();
+        let piecemeal = app.post_as(&one_by_one.token, &path, &body).await.json();
+        assert!(
+            whole["rows"].as_array().is_some_and(|r| r.len() > 2),
+            "{path}: {whole}"
+        );
+        assert_eq!(whole, piecemeal, "{path}");
+    }
+}

@@ -50,7 +50,7 @@ fn agent(id: &str, when: &str, extra: Value) -> Value {
 ///
 /// `b-conv` (WhatsApp, no conversation.started): user U2 (not in the
 /// directory) 03:30 and an agent without a user 03:40.
-fn scenario() -> Value {
+pub fn scenario() -> Value {
     let b = |id: &str, time: &str, user: Option<&str>| {
         message(
             id,

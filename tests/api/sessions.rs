@@ -39,7 +39,7 @@ fn started(id: &str, conv: &str, at: &str, channel: &str, account: Option<&str>)
 /// - `S-2` SMS, started 09:00 too, a bot session ended 09:10 by Bot;
 /// - `s-3` WebChat started 10:00, operator 10:05, still active;
 /// - `s-4` started 11:00, ended 12:00 (the end is past the range).
-fn scenario() -> Value {
+pub fn scenario() -> Value {
     let auto = json!({"automated": true});
     let agent = json!({"userId": USER});
     json!([
