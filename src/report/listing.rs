@@ -3,32 +3,30 @@
 //! renderings of one SQL statement — JSON `{"rows":[…],"truncated"}` of at
 //! most 1,000 rows, and the CSV export streamed from the database cursor
 //! (up to 1,000,000 rows, memory flat whatever the count) with the same
-//! fields as columns. [`stream_records`] streams the views' exports too.
+//! fields as columns, by the views' export stream.
 
 use std::fmt::Display;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use serde::{Deserialize, Serialize, Serializer};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::csv::{csv_response, push_field, record};
+use super::csv::{push_field, record};
 use super::raw::push_any;
 use super::request::non_empty;
+use super::view::{stream_csv, CsvExport};
 use crate::domain::Channel;
 use crate::error::{ApiError, Result};
 use crate::ingest::events::Instant;
 
-/// Rows a JSON listing (or view) answers at most.
-pub const JSON_ROWS: i64 = 1_000;
-/// Rows a CSV export of a listing (or view) streams at most.
-pub const EXPORT_ROWS: i64 = 1_000_000;
+/// Rows a JSON listing answers and a CSV export streams at most: the
+/// views' limits.
+pub use super::view::{EXPORT_ROWS, JSON_ROWS};
 /// The longest range of a §5 listing: 31 days of elapsed time.
 pub const MAX_RANGE_DAYS: i64 = 31;
 
@@ -285,102 +283,36 @@ pub async fn json_rows<L: Listing>(
     )))
 }
 
+/// A listing as the views' CSV export streams it.
+struct ListingExport<L>(L);
+
+impl<L: Listing> CsvExport for ListingExport<L> {
+    fn filename(&self) -> String {
+        L::NAME.to_owned()
+    }
+
+    fn header(&self) -> String {
+        record(L::COLUMNS)
+    }
+
+    fn sql(&self, tenant_id: Uuid, limit: i64) -> QueryBuilder<'_, Postgres> {
+        self.0.sql(tenant_id, limit)
+    }
+
+    fn push_row(&self, row: &PgRow, out: &mut String) -> sqlx::Result<()> {
+        L::Row::decode(row).map(|r| r.push_csv(out))
+    }
+}
+
 /// The CSV export of a listing: its header, then at most [`EXPORT_ROWS`]
-/// rows, streamed by [`stream_records`].
+/// rows, streamed from the cursor by the one export stream every view and
+/// listing shares ([`stream_csv`]: its own transaction and statement
+/// timeout, memory flat, a failure after the header a cut download).
 pub async fn csv_stream<L: Listing>(
     pool: &PgPool,
     tenant_id: Uuid,
     listing: L,
     export_timeout: Duration,
 ) -> Result<Response> {
-    let header = record(L::COLUMNS);
-    let push = |_: &L, row: &PgRow, out: &mut String| {
-        L::Row::decode(row)?.push_csv(out);
-        Ok(())
-    };
-    stream_records(
-        pool,
-        tenant_id,
-        export_timeout,
-        L::NAME,
-        header,
-        listing,
-        L::sql,
-        push,
-    )
-    .await
-}
-
-/// How an export builds its statement: the query, the tenant, the row limit.
-pub type BuildSql<Q> = for<'q> fn(&'q Q, Uuid, i64) -> QueryBuilder<'q, Postgres>;
-/// How an export appends one database row as a CSV record.
-pub type PushRecord<Q> = fn(&Q, &PgRow, &mut String) -> sqlx::Result<()>;
-
-/// Streams a CSV export (every view and listing export): the header row,
-/// then the records of at most [`EXPORT_ROWS`] rows of the statement, in
-/// chunks of about 64 KiB straight from the database cursor, so memory
-/// stays flat whatever the row count.
-///
-/// The export runs on a connection and transaction of its own, under its
-/// own `statement_timeout` (`export_timeout`) rather than the short one of
-/// the tiles. Taking the connection is awaited before the response starts,
-/// so a busy or unreachable database is still a 503 problem. Once the
-/// header row is sent, a failure can only break the stream: the body ends
-/// with an error (no terminating chunk, so the client sees a failed
-/// download, never a short file that looks complete) and is logged.
-#[allow(clippy::too_many_arguments)]
-pub async fn stream_records<Q: Send + Sync + 'static>(
-    pool: &PgPool,
-    tenant_id: Uuid,
-    export_timeout: Duration,
-    filename: &str,
-    header: String,
-    query: Q,
-    sql: BuildSql<Q>,
-    push: PushRecord<Q>,
-) -> Result<Response> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('statement_timeout', $1, true)")
-        .bind(export_timeout.as_millis().to_string())
-        .execute(&mut *tx)
-        .await?;
-    let export = filename.to_owned();
-    let stream = async_stream::stream! {
-        yield Ok::<Bytes, std::io::Error>(Bytes::from(header));
-        let mut qb = sql(&query, tenant_id, EXPORT_ROWS);
-        let mut rows = qb.build().fetch(&mut *tx);
-        let mut chunk = String::with_capacity(72 * 1024);
-        let mut sent: u64 = 0;
-        let mut failure = None;
-        while let Some(row) = rows.next().await {
-            if let Err(e) = row.and_then(|r| push(&query, &r, &mut chunk)) {
-                failure = Some(e);
-                break;
-            }
-            sent += 1;
-            if chunk.len() >= 64 * 1024 {
-                yield Ok(Bytes::from(std::mem::replace(&mut chunk, String::with_capacity(72 * 1024))));
-            }
-        }
-        drop(rows);
-        if let Some(error) = failure {
-            tracing::error!(
-                error = ?error,
-                tenant = %tenant_id,
-                export = %export,
-                rows_sent = sent,
-                "export stream failed; the download is cut short"
-            );
-            yield Err(std::io::Error::other("export failed"));
-            return;
-        }
-        if !chunk.is_empty() {
-            yield Ok(Bytes::from(chunk));
-        }
-        // Read-only: the commit only hands the connection back clean.
-        if let Err(error) = tx.commit().await {
-            tracing::warn!(error = ?error, "export transaction did not commit");
-        }
-    };
-    Ok(csv_response(Body::from_stream(stream), filename))
+    stream_csv(pool, tenant_id, ListingExport(listing), export_timeout).await
 }

@@ -150,9 +150,9 @@ fn endpoints() -> impl Iterator<Item = (String, Endpoint)> {
 
 /// The JSON routes of every tile and view.
 pub fn json_routes() -> Router<AppState> {
-    endpoints()
-        .fold(Router::new(), |router, (path, endpoint)| {
-            router.route(
+    let routes = sessions::json_routes().merge(intervals::json_routes());
+    endpoints().fold(routes, |router, (path, endpoint)| {
+        router.route(
             &format!("{JSON_PREFIX}/{path}"),
             post(
                 move |State(state): State<AppState>, principal: Principal, body: Body| async move {
@@ -164,35 +164,31 @@ pub fn json_routes() -> Router<AppState> {
                 },
             ),
         )
-        })
-        .merge(sessions::json_routes())
-        .merge(intervals::json_routes())
+    })
 }
 
 /// The CSV export routes of every tile and view.
 pub fn export_routes() -> Router<AppState> {
-    endpoints()
-        .fold(Router::new(), |router, (path, endpoint)| {
-            router.route(
-                &format!("{EXPORT_PREFIX}/{path}"),
-                post(
-                    move |State(state): State<AppState>,
-                          principal: Principal,
-                          headers: HeaderMap,
-                          body: Body| async move {
-                        let body = read_body(body, state.config.body_idle_timeout).await?;
-                        match endpoint {
-                            Endpoint::Tile(tile) => {
-                                csv_tile(tile, state, principal, headers, body).await
-                            }
-                            Endpoint::View(kind) => {
-                                csv_view(kind, state, principal, headers, body).await
-                            }
+    let routes = sessions::export_routes().merge(intervals::export_routes());
+    endpoints().fold(routes, |router, (path, endpoint)| {
+        router.route(
+            &format!("{EXPORT_PREFIX}/{path}"),
+            post(
+                move |State(state): State<AppState>,
+                      principal: Principal,
+                      headers: HeaderMap,
+                      body: Body| async move {
+                    let body = read_body(body, state.config.body_idle_timeout).await?;
+                    match endpoint {
+                        Endpoint::Tile(tile) => {
+                            csv_tile(tile, state, principal, headers, body).await
                         }
-                    },
-                ),
-            )
-        })
-        .merge(sessions::export_routes())
-        .merge(intervals::export_routes())
+                        Endpoint::View(kind) => {
+                            csv_view(kind, state, principal, headers, body).await
+                        }
+                    }
+                },
+            ),
+        )
+    })
 }

@@ -22,10 +22,12 @@ use crate::domain::{
 use crate::error::{ApiError, Result};
 use crate::ingest::events::Instant;
 
-pub use export::csv_stream;
+pub use export::{csv_stream, stream as stream_csv, CsvExport};
 
-/// Rows a JSON view answers and a CSV export streams at most.
-pub use super::listing::{EXPORT_ROWS, JSON_ROWS};
+/// Rows a JSON view answers at most.
+pub const JSON_ROWS: i64 = 1_000;
+/// Rows a CSV export streams at most.
+pub const EXPORT_ROWS: i64 = 1_000_000;
 
 /// Which rows a view lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
