@@ -192,13 +192,15 @@ select g.*, du.first_name || ' ' || du.last_name as user_name, st.initiation_met
     g.interval_start + "#;
 
 /// Names the users and the conversations' initiation method (of the
-/// latest `conversation.started`, as `conversations` keeps it), in the
-/// listing's order.
+/// latest `conversation.started`, as `conversations` keeps it; found by
+/// `conversation_events_by_conversation`, which does not depend on a key
+/// by event id), in the listing's order.
 const NAMED: &str = r#"
 from grouped g
 left join directory_users du on du.tenant_id = g.tenant_id and du.user_id = g.user_id
 left join conversations c on c.tenant_id = g.tenant_id and c.conversation_id = g.conversation_id
-left join conversation_events st on st.tenant_id = g.tenant_id and st.event_id = c.started_event
+left join conversation_events st on st.tenant_id = g.tenant_id
+    and st.conversation_id = g.conversation_id and st.event_id = c.started_event
 order by g.interval_start, g.conversation_id collate "C", g.sender_type collate "C",
     g.user_id nulls first, g.from_address collate "C" nulls first,
     g.to_address collate "C" nulls first, g.channel collate "C"
