@@ -133,7 +133,8 @@ impl Modify for Security {
             terminating chunk): the download fails rather than looking complete.\n\n\
             Caching: `/reporting/v1.2/**` JSON answers are cached per tenant and canonical request \
             for 10 minutes (`X-Cache: HIT` with `Age`, or `MISS`); `Cache-Control: no-cache` \
-            bypasses the lookup. Ingesting new events for a tenant invalidates its cached answers. \
+            bypasses the lookup. Ingesting new events for a tenant, or changing its settings, invalidates \
+            its cached answers. \
             CSV exports are streamed and never cached.\n\n\
             Planning: count tiles of the state and message families are answered from hourly \
             and daily UTC rollups (quarter-hour edges from the raw rows) when the range and every \
@@ -512,6 +513,8 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::report::twoway::TwoWayDoc::openapi());
+    doc.merge(crate::report::sessions::SessionsDoc::openapi());
+    doc.merge(crate::report::intervals::IntervalsDoc::openapi());
     for kind in ViewKind::ALL {
         for export in [false, true] {
             let prefix = if export { EXPORT_PREFIX } else { JSON_PREFIX };

@@ -348,6 +348,9 @@ pub async fn put_settings(
     .bind(value)
     .execute(&state.pool)
     .await?;
+    // Answers may depend on the settings (the default interval of
+    // conversations/intervals): drop the tenant's cached ones.
+    state.cache.invalidate_tenant(principal.tenant_id);
     Ok(Json(settings))
 }
 

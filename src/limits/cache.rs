@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -127,6 +127,11 @@ pub async fn layer(
     let Some(principal) = request.extensions().get::<Principal>().cloned() else {
         return Ok(next.run(request).await);
     };
+    // Only answers to POST are cached (the key holds no method): any other
+    // method goes on to the router's 405.
+    if request.method() != Method::POST {
+        return Ok(next.run(request).await);
+    }
     let no_cache = wants_no_cache(request.headers());
     let (parts, body) = request.into_parts();
     let idle = state.config.body_idle_timeout;

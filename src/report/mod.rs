@@ -7,13 +7,16 @@ pub mod csv;
 pub mod datasources;
 pub mod directory;
 pub mod durations;
+pub mod intervals;
 pub mod json;
+pub mod listing;
 pub mod live;
 pub mod plan;
 pub mod presence;
 pub mod raw;
 pub mod request;
 pub mod rollup;
+pub mod sessions;
 pub mod tiles;
 pub mod twoway;
 pub mod view;
@@ -152,7 +155,9 @@ fn endpoints() -> impl Iterator<Item = (String, Endpoint)> {
 pub fn json_routes() -> Router<AppState> {
     let routes = (directory::routes())
         .merge(twoway::json_routes())
-        .merge(datasources::json_routes());
+        .merge(datasources::json_routes())
+        .merge(sessions::json_routes())
+        .merge(intervals::json_routes());
     endpoints().fold(routes, |router, (path, endpoint)| {
         router.route(
             &format!("{JSON_PREFIX}/{path}"),
@@ -171,7 +176,10 @@ pub fn json_routes() -> Router<AppState> {
 
 /// The CSV export routes of every tile and view, and of the data sources.
 pub fn export_routes() -> Router<AppState> {
-    let routes = (twoway::export_routes()).merge(datasources::export_routes());
+    let routes = (twoway::export_routes())
+        .merge(datasources::export_routes())
+        .merge(sessions::export_routes())
+        .merge(intervals::export_routes());
     endpoints().fold(routes, |router, (path, endpoint)| {
         router.route(
             &format!("{EXPORT_PREFIX}/{path}"),

@@ -59,6 +59,11 @@ fn a_events() -> Value {
         }
         event
     };
+    let failed = |mut event: Value| {
+        event["deliveryStatus"] = json!("Failed");
+        event["statusCode"] = json!("30007");
+        event
+    };
     json!([
         {"id": id(1), "type": "directory.queue", "occurredAt": "2026-01-01T00:00:00Z",
          "queueId": Q, "name": "Alpha Secret Queue"},
@@ -83,6 +88,7 @@ fn a_events() -> Value {
         conversation(21, 7, "operator_connected", json!({"userId": U})),
         message(30, 8, "Inbound"),
         message(31, 10, "Outbound"),
+        failed(message(32, 11, "Outbound")),
         conversation(22, 20, "ended", json!({"endedBy": "Agent"})),
         audit(14, 20, Some("Assigned"), "Closed"),
         audit(15, 30, Some("Closed"), "Queued"),
@@ -141,6 +147,17 @@ fn body_for(path: &str) -> Value {
             _ => panic!("the isolation walker does not know view {path}"),
         }
         return json!({"filters": filters, "contexts": contexts(path)});
+    }
+    // The §5 listings refuse fields they do not take.
+    let listing = json!({"from": FROM, "to": TO, "queues": [Q], "accounts": [ACCOUNT]});
+    match path.split("/v1.2/").nth(1) {
+        Some("sessions" | "sessions/metrics" | "messages/delivery-failures") => {
+            return json!({"filters": listing});
+        }
+        Some("conversations/intervals") => {
+            return json!({"filters": listing, "intervalHours": 5});
+        }
+        _ => {}
     }
     let mut body = json!({
         "filters": filters, "timeZone": "Asia/Kathmandu", "userIds": [U], "accounts": [ACCOUNT],

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod answers;
 mod auth;
 mod bad_input;
 mod browser;
@@ -17,6 +18,7 @@ mod fallbacks;
 mod faults;
 mod fold;
 mod ingest;
+mod intervals;
 mod isolation;
 mod limits;
 mod live;
@@ -28,6 +30,7 @@ mod parsers;
 mod presence;
 mod rls;
 mod rollups;
+mod sessions;
 mod settings;
 mod state_tiles;
 mod tokens;
