@@ -25,8 +25,9 @@ $$ select nullif(current_setting('cx.tenant_id', true), '')::uuid $$;
 
 -- One policy per tenant table, present and future ones alike: a later
 -- migration that creates a tenant table adds its policy the same way (a
--- test fails for any tenant table without one). The tenant is read once
--- per statement (an InitPlan), not per row.
+-- test fails for any tenant table without one). cx_request_tenant() is
+-- inlined: with the query's own `tenant_id = $1` the planner compares the
+-- two once per statement (a one-time filter), not per row.
 do $$
 declare
     t text;
@@ -40,8 +41,8 @@ begin
     loop
         execute format('alter table %I enable row level security', t);
         execute format('create policy tenant_rows on %I to cx_tenant '
-            'using (tenant_id = (select cx_request_tenant())) '
-            'with check (tenant_id = (select cx_request_tenant()))', t);
+            'using (tenant_id = cx_request_tenant()) '
+            'with check (tenant_id = cx_request_tenant())', t);
     end loop;
 end
 $$;
