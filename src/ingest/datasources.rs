@@ -199,8 +199,13 @@ pub async fn store(
             .push(table)
             .push(", ")
             .push_bind(Value::Array(rows))
-            .push(") r join events e on e.tenant_id = r.tenant_id and e.event_id = r.event_id")
-            .push(" and e.event_type = ")
+            // The tenant as a bind, so that the join is an index probe of
+            // `events` by its key per row: joined on the rows' own
+            // tenant_id, the plan scanned `events` and a batch of 5,000
+            // took 9-15 s at 1M events (found by the bench).
+            .push(") r join events e on e.tenant_id = ")
+            .push_bind(tenant_id)
+            .push(" and e.event_id = r.event_id and e.event_type = ")
             .push_bind(kind.as_str())
             .push(" on conflict (tenant_id, event_id) do nothing");
         qb.build().execute(&mut **tx).await?;
