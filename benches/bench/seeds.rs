@@ -63,6 +63,26 @@ fn twoway_event(i: u64, n: u64, from: DateTime<Utc>) -> Value {
     })
 }
 
+/// Sends every request, `concurrency` at once; answers the sum of the
+/// `inserted` they answer (an ingest answer), failing at the first refusal.
+async fn send_all(
+    requests: impl Iterator<Item = reqwest::RequestBuilder>,
+    concurrency: usize,
+    what: &str,
+) -> Result<u64> {
+    stream::iter(requests)
+        .map(|request| async move {
+            let response = request.send().await?;
+            let status = response.status();
+            let answer: Value = response.json().await?;
+            ensure!(status.is_success(), "{what} answered {status}: {answer}");
+            Ok(answer["inserted"].as_u64().unwrap_or(0))
+        })
+        .buffer_unordered(concurrency)
+        .try_fold(0, |sum, n| async move { Ok(sum + n) })
+        .await
+}
+
 /// A tenant of its own for the webhooks: its id, token and webhook secret.
 pub struct WebhookTenant {
     pub id: Uuid,
@@ -80,30 +100,17 @@ async fn post_twoway(
 ) -> Result<f64> {
     let url = format!("{base}/ingest/v1/webhooks/twoway");
     let started = Instant::now();
-    let inserted: u64 = stream::iter(0..n)
-        .map(|i| {
-            let body = serde_json::to_vec(&twoway_event(i, n, from)).expect("json");
-            let signature = cx_reporting::auth::secrets::sign(&tenant.secret, &body);
-            let request = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("x-tenant-id", tenant.id.to_string())
-                .header("x-signature-256", signature)
-                .body(body);
-            async move {
-                let response = request.send().await?;
-                let status = response.status();
-                let answer: Value = response.json().await?;
-                ensure!(
-                    status.is_success(),
-                    "two-way webhook answered {status}: {answer}"
-                );
-                Ok(answer["inserted"].as_u64().unwrap_or(0))
-            }
-        })
-        .buffer_unordered(WEBHOOK_CONCURRENCY)
-        .try_fold(0, |sum, n| async move { Ok(sum + n) })
-        .await?;
+    let requests = (0..n).map(|i| {
+        let body = serde_json::to_vec(&twoway_event(i, n, from)).expect("json");
+        let signature = cx_reporting::auth::secrets::sign(&tenant.secret, &body);
+        client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("x-tenant-id", tenant.id.to_string())
+            .header("x-signature-256", signature)
+            .body(body)
+    });
+    let inserted = send_all(requests, WEBHOOK_CONCURRENCY, "two-way webhook").await?;
     ensure!(inserted == n, "two-way: {inserted} of {n} webhooks stored");
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
@@ -199,26 +206,13 @@ async fn post_distributions(
 ) -> Result<f64> {
     let url = format!("{base}/ingest/v1/events");
     let started = Instant::now();
-    let inserted: u64 = stream::iter((0..n).step_by(DATASOURCE_BATCH as usize))
-        .map(|start| {
-            let batch: Vec<Value> = (start..(start + DATASOURCE_BATCH).min(n))
-                .map(|i| distribution(i, n, from))
-                .collect();
-            let request = client.post(&url).bearer_auth(token).json(&batch);
-            async move {
-                let response = request.send().await?;
-                let status = response.status();
-                let answer: Value = response.json().await?;
-                ensure!(
-                    status.is_success(),
-                    "data-source ingest answered {status}: {answer}"
-                );
-                Ok(answer["inserted"].as_u64().unwrap_or(0))
-            }
-        })
-        .buffer_unordered(DATASOURCE_CONCURRENCY)
-        .try_fold(0, |sum, n| async move { Ok(sum + n) })
-        .await?;
+    let requests = (0..n).step_by(DATASOURCE_BATCH as usize).map(|start| {
+        let batch: Vec<Value> = (start..(start + DATASOURCE_BATCH).min(n))
+            .map(|i| distribution(i, n, from))
+            .collect();
+        client.post(&url).bearer_auth(token).json(&batch)
+    });
+    let inserted = send_all(requests, DATASOURCE_CONCURRENCY, "data-source ingest").await?;
     ensure!(
         inserted == n,
         "data sources: {inserted} of {n} events stored"

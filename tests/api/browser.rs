@@ -12,7 +12,9 @@ use fantoccini::Locator;
 use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
-use support::{js, open_signed_in, tiles_settled, totals, wait_for_file, with_demo_data};
+use support::{
+    apply, click_apply, js, open_signed_in, tiles_settled, totals, wait_for_file, with_demo_data,
+};
 
 #[tokio::test]
 #[ignore = "needs chromium and chromedriver: run scripts/browser-test"]
@@ -50,14 +52,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .click()
         .await
         .expect("pick");
-    client
-        .find(Locator::Css("#apply"))
-        .await
-        .expect("apply")
-        .click()
-        .await
-        .expect("show");
-    tiles_settled(client).await;
+    apply(client).await;
     let note = js(
         client,
         "return document.getElementById('range-note').textContent",
@@ -178,14 +173,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         vec![json!(billing)],
     )
     .await;
-    client
-        .find(Locator::Css("#apply"))
-        .await
-        .expect("apply")
-        .click()
-        .await
-        .expect("show");
-    tiles_settled(client).await;
+    apply(client).await;
     let mut one_queue = closed_body.clone();
     one_queue["filters"]["queues"] = json!([billing]);
     let queue_total: u64 = app.report("interactions/state/by-date", &one_queue).await["buckets"]
@@ -210,14 +198,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         vec![],
     )
     .await;
-    client
-        .find(Locator::Css("#apply"))
-        .await
-        .expect("apply")
-        .click()
-        .await
-        .expect("show");
-    tiles_settled(client).await;
+    apply(client).await;
 
     // Download the closed series' CSV: it is the export twin's answer.
     client
@@ -237,14 +218,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
     );
 
     // The same request again comes from the cache, and says so.
-    client
-        .find(Locator::Css("#apply"))
-        .await
-        .expect("apply")
-        .click()
-        .await
-        .expect("show");
-    tiles_settled(client).await;
+    apply(client).await;
     let badges = js(
         client,
         "return document.querySelector('#tile-states .cache').textContent",
@@ -310,14 +284,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         vec![],
     )
     .await;
-    client
-        .find(Locator::Css("#apply"))
-        .await
-        .expect("apply")
-        .click()
-        .await
-        .expect("show");
-    let states = tiles_settled(client).await;
+    let states = apply(client).await;
     for (tile, state) in states.as_object().expect("states") {
         assert_eq!(state, "empty", "{tile}: {states}");
     }
@@ -337,13 +304,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .click()
         .await
         .expect("pick");
-    client
-        .find(Locator::Css("#apply"))
-        .await
-        .expect("apply")
-        .click()
-        .await
-        .expect("show");
+    click_apply(client).await;
     let note = js(
         client,
         "return document.getElementById('range-note').textContent",
@@ -370,14 +331,7 @@ async fn the_dashboard_in_headless_chromium_shows_the_apis_numbers() {
         .click()
         .await
         .expect("pick");
-    client
-        .find(Locator::Css("#apply"))
-        .await
-        .expect("apply")
-        .click()
-        .await
-        .expect("show");
-    let states = tiles_settled(client).await;
+    let states = apply(client).await;
     for (tile, state) in states.as_object().expect("states") {
         assert_eq!(state, "error", "{tile}: {states}");
     }

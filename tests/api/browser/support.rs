@@ -74,6 +74,23 @@ pub(super) async fn js(client: &Client, script: &str, args: Vec<Value>) -> Value
 }
 
 /// Waits until every tile has left its loading state; returns their states.
+/// Clicks the page's *Show* button.
+pub(super) async fn click_apply(client: &Client) {
+    client
+        .find(Locator::Css("#apply"))
+        .await
+        .expect("apply")
+        .click()
+        .await
+        .expect("show");
+}
+
+/// Clicks *Show* and waits until every tile has settled; answers their states.
+pub(super) async fn apply(client: &Client) -> Value {
+    click_apply(client).await;
+    tiles_settled(client).await
+}
+
 pub(super) async fn tiles_settled(client: &Client) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
