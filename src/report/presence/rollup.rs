@@ -8,12 +8,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sqlx::{PgPool, Row};
+use futures::TryStreamExt;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::error::Result;
 use crate::report::buckets::HOUR;
-use crate::report::raw::bucket_index;
 
 /// Time per (user, bucket): (available, logged in) microseconds.
 pub type TimeCells = HashMap<(Uuid, usize), (i64, i64)>;
@@ -35,31 +35,42 @@ cross join lateral (
     order by p.occurred_at desc, p.event_id desc limit 1) l
 "#;
 
-/// Sums per (user, bucket) of the pieces of each bucket: runs `[lo, hi)`
-/// of UTC hours of one day. Day k (from `$3`) has its pieces at
-/// `(k * $7, (k + 1) * $7]` of `$4`-`$6` (padded with nulls), so each row
-/// finds its own without a join. The stored cells are running sums, so a
-/// piece is the difference of two elements (element k: hours 0..k).
-const PIECES: &str = r#"
-select user_id, bucket, sum(a)::bigint as a, sum(l)::bigint as l, sum(ca)::bigint as ca,
-    sum(cl)::bigint as cl
-from (
-    select d.user_id, p.bucket,
-        d.available_us[p.hi] - coalesce(d.available_us[p.lo], 0) as a,
-        d.logged_in_us[p.hi] - coalesce(d.logged_in_us[p.lo], 0) as l,
-        d.contacts_available[p.hi] - coalesce(d.contacts_available[p.lo], 0) as ca,
-        d.contacts_logged_in[p.hi] - coalesce(d.contacts_logged_in[p.lo], 0) as cl
-    from presence_days d
-    cross join lateral unnest(
-        ($4::int[])[(d.day - $3) * $7 + 1 : (d.day - $3 + 1) * $7],
-        ($5::int[])[(d.day - $3) * $7 + 1 : (d.day - $3 + 1) * $7],
-        ($6::int[])[(d.day - $3) * $7 + 1 : (d.day - $3 + 1) * $7]) as p(lo, hi, bucket)
-    where d.tenant_id = $1 and d.user_id = any($2::uuid[]) and d.day >= $3 and d.day <= $8
-      and p.bucket is not null
-    offset 0
-) x
-group by 1, 2
-"#;
+/// The four running sums of a day row (`presence_days`).
+const SUMS: [&str; 4] = [
+    "available_us",
+    "logged_in_us",
+    "contacts_available",
+    "contacts_logged_in",
+];
+
+/// The day rows of the users in a range of UTC days, with only the
+/// elements of the running sums that the pieces need (`ends`, 1-based:
+/// element k holds hours 0..k), as plain columns: for each sum in [`SUMS`]
+/// order, one column per end. A Berlin day needs two or three of 24.
+/// Sending whole arrays (four of 24 elements a row) cost most of the
+/// tile's time; the differences are taken in Rust.
+fn days_query<'a>(
+    tenant_id: Uuid,
+    users: &'a [Uuid],
+    days: (NaiveDate, NaiveDate),
+    ends: &[i32],
+) -> QueryBuilder<'a, Postgres> {
+    let mut qb = QueryBuilder::new("select user_id, day");
+    for sums in SUMS {
+        for end in ends {
+            qb.push(", ").push(sums).push("[").push_bind(*end).push("]");
+        }
+    }
+    qb.push(" from presence_days where tenant_id = ")
+        .push_bind(tenant_id)
+        .push(" and user_id = any(")
+        .push_bind(users)
+        .push(") and day >= ")
+        .push_bind(days.0)
+        .push(" and day <= ")
+        .push_bind(days.1);
+    qb
+}
 
 /// The last change of each user that has one.
 pub async fn last_changes(
@@ -124,7 +135,7 @@ pub async fn fetch(
     let last_day: NaiveDate = (to - Duration::microseconds(1)).date_naive();
     // The pieces: runs of whole UTC hours of one day in one bucket, per day.
     let first_day = from.date_naive();
-    let mut per_day: Vec<Vec<(i32, i32, i32)>> = Vec::new();
+    let mut per_day: Vec<Vec<(usize, usize, usize)>> = Vec::new();
     let mut day = first_day;
     while day <= last_day {
         let midnight = day.and_time(chrono::NaiveTime::MIN).and_utc();
@@ -142,48 +153,81 @@ pub async fn fetch(
             while end < 24 && bucket_at(end) == bucket {
                 end += 1;
             }
-            if let Some(b) = bucket.and_then(|b| i32::try_from(b).ok()) {
-                pieces.push((h as i32, end as i32, b));
+            if let Some(b) = bucket {
+                pieces.push((h as usize, end as usize, b));
             }
             h = end;
         }
         per_day.push(pieces);
         day = day.succ_opt().unwrap_or(NaiveDate::MAX);
     }
-    let width = per_day.iter().map(Vec::len).max().unwrap_or(0).max(1);
-    let (mut los, mut his, mut buckets) = (Vec::new(), Vec::new(), Vec::new());
-    for pieces in &per_day {
-        for k in 0..width {
-            let piece = pieces.get(k);
-            los.push(piece.map(|p| p.0));
-            his.push(piece.map(|p| p.1));
-            buckets.push(piece.map(|p| p.2));
-        }
-    }
+    // The running-sum elements the pieces need, and where each is in the
+    // fetched arrays (hour 0 is the start of the day: zero).
+    let mut ends: Vec<i32> = per_day
+        .iter()
+        .flatten()
+        .flat_map(|&(lo, hi, _)| [lo, hi])
+        .filter(|&e| e > 0)
+        .filter_map(|e| i32::try_from(e).ok())
+        .collect();
+    ends.sort_unstable();
+    ends.dedup();
+    let slot = |e: usize| {
+        i32::try_from(e)
+            .ok()
+            .and_then(|e| ends.binary_search(&e).ok())
+    };
     let n_buckets = bounds.len().saturating_sub(1);
     let mut time = TimeCells::new();
     let mut contacts = TimeCells::new();
-    for row in sqlx::query(PIECES)
-        .bind(tenant_id)
-        .bind(users)
-        .bind(first_day)
-        .bind(&los)
-        .bind(&his)
-        .bind(&buckets)
-        .bind(i32::try_from(width).unwrap_or(i32::MAX))
-        .bind(last_day)
-        .fetch_all(pool)
-        .await?
-    {
+    if ends.is_empty() {
+        return Ok((time, contacts));
+    }
+    let mut qb = days_query(tenant_id, users, (first_day, last_day), &ends);
+    let mut rows = qb.build().fetch(pool);
+    while let Some(row) = rows.try_next().await? {
         let user: Uuid = row.try_get("user_id")?;
-        let b = bucket_index(tenant_id, row.try_get("bucket")?, n_buckets)?;
-        let (a, l): (i64, i64) = (row.try_get("a")?, row.try_get("l")?);
-        let (ca, cl): (i64, i64) = (row.try_get("ca")?, row.try_get("cl")?);
-        if a != 0 || l != 0 {
-            time.insert((user, b), (a, l));
+        let day: NaiveDate = row.try_get("day")?;
+        let Some(pieces) = usize::try_from((day - first_day).num_days())
+            .ok()
+            .and_then(|k| per_day.get(k))
+        else {
+            continue;
+        };
+        // The fetched elements: columns 2.. in [`SUMS`] order, `ends` each.
+        let mut values = Vec::with_capacity(SUMS.len() * ends.len());
+        for column in 2..2 + SUMS.len() * ends.len() {
+            values.push(row.try_get::<i64, _>(column)?);
         }
-        if ca != 0 || cl != 0 {
-            contacts.insert((user, b), (ca, cl));
+        let sums: Vec<&[i64]> = values.chunks(ends.len()).collect();
+        let [available, logged_in, contacts_available, contacts_logged_in] = sums[..] else {
+            continue;
+        };
+        // Hours `[lo, hi)` of one running sum: the difference of two
+        // fetched elements (hour 0: zero).
+        let run = |sums: &[i64], lo: usize, hi: usize| {
+            let at = |e: usize| slot(e).and_then(|i| sums.get(i)).copied().unwrap_or(0);
+            at(hi) - at(lo)
+        };
+        for &(lo, hi, b) in pieces {
+            if b >= n_buckets {
+                continue;
+            }
+            let (a, l) = (run(available, lo, hi), run(logged_in, lo, hi));
+            let (ca, cl) = (
+                run(contacts_available, lo, hi),
+                run(contacts_logged_in, lo, hi),
+            );
+            if a != 0 || l != 0 {
+                let cell = time.entry((user, b)).or_insert((0, 0));
+                cell.0 += a;
+                cell.1 += l;
+            }
+            if ca != 0 || cl != 0 {
+                let cell = contacts.entry((user, b)).or_insert((0, 0));
+                cell.0 += ca;
+                cell.1 += cl;
+            }
         }
     }
     // The open last spans, stopped at `cap`.
