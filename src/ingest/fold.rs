@@ -44,10 +44,11 @@ pub struct Folded {
 const QUEUES: &str = "cross join lateral (values ('00000000-0000-0000-0000-000000000000'::uuid), \
      (nullif(m.queue_id, '00000000-0000-0000-0000-000000000000'::uuid))) as q(queue_id)";
 
-/// The hour and day grains of a delta's UTC hour `m.bucket`, as
-/// `g(grain, bucket)`.
+/// The hour, day and week (migration 0018; seven days from 1970-01-01)
+/// grains of a delta's UTC hour `m.bucket`, as `g(grain, bucket)`.
 const GRAINS: &str = "cross join lateral (values (1::smallint, m.bucket), \
-     (2::smallint, date_bin(interval '1 day', m.bucket, timestamptz '2000-01-01 00:00:00+00'))) \
+     (2::smallint, date_bin(interval '1 day', m.bucket, timestamptz '2000-01-01 00:00:00+00')), \
+     (3::smallint, date_bin(interval '7 days', m.bucket, timestamptz '1970-01-01 00:00:00+00'))) \
      as g(grain, bucket)";
 
 /// `c = table.c + excluded.c` for each column.
@@ -85,7 +86,7 @@ select count(*) from moved",
 });
 
 /// Moves every visible value delta into `duration_rollups` (count, sum and
-/// bin counts at hour and day) and `duration_values`; answers, for each
+/// bin counts at hour, day and week) and `duration_values`; answers, for each
 /// value row written, its key and new multiplicity (those at zero are then
 /// deleted by [`DELETE_EMPTY_VALUES`]: a row cannot be changed twice in
 /// one statement), each with the number of delta rows moved.

@@ -3,7 +3,7 @@
 //! state or direction, UTC hour), one count per channel, and appended as
 //! one row per key to `count_rollup_deltas` in the batch's transaction;
 //! the fold spreads each to the rows of its queue and of all queues (the
-//! nil UUID), at the hour and day grains. Nothing is updated in place, so concurrent batches share no
+//! nil UUID), at the hour, day and week grains. Nothing is updated in place, so concurrent batches share no
 //! row locks; [`super::fold`] adds the deltas to the rollups in the
 //! background, and readers add those not yet folded.
 
@@ -59,7 +59,7 @@ fn deltas<'a>(
             continue;
         };
         // One delta per event key; the fold spreads it to the row of all
-        // queues (the nil UUID) and the event's queue, at hour and day.
+        // queues (the nil UUID) and the event's queue, at hour, day and week.
         let queue = event
             .payload
             .get("queueId")

@@ -16,6 +16,7 @@ pub mod presence;
 pub mod raw;
 pub mod request;
 pub mod rollup;
+pub mod segments;
 pub mod sessions;
 pub mod tiles;
 pub mod twoway;

@@ -1,27 +1,25 @@
 //! The rollup path of the aggregation core: count tiles of the state and
-//! message families answered from UTC rollups (`count_rollups`, at hour and
-//! day grains, plus the deltas not yet folded into them) when the request allows it, with the quarter-hour edges of
-//! zones such as +05:30 and +05:45 read from the raw rows in the same
-//! statement; the planner falls back to raw rows otherwise. Both paths give
+//! message families answered from UTC rollups (`count_rollups`, at hour,
+//! day and week grains, plus the deltas not yet folded into them) when the
+//! request allows it, with the quarter-hour edges of zones such as +05:30
+//! and +05:45 read from the raw rows in the same statement (the segments of
+//! [`super::segments`]); the planner falls back to raw rows otherwise. Both paths give
 //! identical answers (tested by comparing them).
 
 use chrono::{DateTime, Timelike, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::buckets::{floor_to, DAY, HOUR};
 use super::plan::{inconsistent, MetricValue};
 use super::raw::{bucket_count, bucket_index, push_any, push_key_conditions, CountKeys};
 use super::request::{Grouping, ReportQuery};
+use super::segments::QUARTER;
 use super::tiles::{Dimension, Family};
 use crate::domain::Channel;
 use crate::error::Result;
 
-/// The finest segment: every current UTC offset is a multiple of it.
-const ROLLUP_SECONDS: i64 = 15 * 60;
-
 pub(crate) fn aligned(t: DateTime<Utc>) -> bool {
-    t.timestamp().rem_euclid(ROLLUP_SECONDS) == 0 && t.nanosecond() == 0
+    t.timestamp().rem_euclid(QUARTER) == 0 && t.nanosecond() == 0
 }
 
 /// Whether the rollups can answer `query` exactly: a count family, no data
@@ -63,98 +61,10 @@ pub(crate) fn names_nil_queue(query: &ReportQuery) -> bool {
         .any(|q| q.is_nil())
 }
 
-fn ceil_to(t: DateTime<Utc>, unit: i64) -> DateTime<Utc> {
-    let floor = floor_to(t, unit);
-    if floor == t {
-        t
-    } else {
-        floor + chrono::Duration::seconds(unit)
-    }
-}
+pub(crate) use super::segments::{push_segments, segments};
 
-/// A part of the range read at one grain: (grain, start, end), with grain
-/// 1 = hour, 2 = day, as stored by the ingest step, and 0 = quarter hours,
-/// read from the raw rows.
-pub(crate) type Segment = (i16, DateTime<Utc>, DateTime<Utc>);
-
-/// Splits `[s, e)` (on quarter hours) into whole UTC days, then whole hours,
-/// then quarter hours at the edges: the fewest rollup rows that cover it.
-fn split(s: DateTime<Utc>, e: DateTime<Utc>, unit: i64, out: &mut Vec<Segment>) {
-    if s >= e {
-        return;
-    }
-    let grain = match unit {
-        DAY => 2,
-        HOUR => 1,
-        _ => 0,
-    };
-    let (inner_start, inner_end) = (ceil_to(s, unit), floor_to(e, unit));
-    if grain == 0 || inner_start >= inner_end {
-        match unit {
-            DAY => split(s, e, HOUR, out),
-            HOUR => split(s, e, ROLLUP_SECONDS, out),
-            _ => out.push((0, s, e)),
-        }
-        return;
-    }
-    let finer = if unit == DAY { HOUR } else { ROLLUP_SECONDS };
-    split(s, inner_start, finer, out);
-    out.push((grain, inner_start, inner_end));
-    split(inner_end, e, finer, out);
-}
-
-/// The segments of a request: each bucket (or the whole range) clipped to
-/// `[from, to)` and split by [`split`]. No rollup row lies in two segments,
-/// and every segment lies in one bucket.
-pub fn segments(
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    bounds: Option<&[DateTime<Utc>]>,
-) -> Vec<Segment> {
-    let ranges: Vec<(DateTime<Utc>, DateTime<Utc>)> = match bounds {
-        Some(bounds) => bounds
-            .windows(2)
-            .map(|w| (w[0].max(from), w[1].min(to)))
-            .collect(),
-        None => vec![(from, to)],
-    };
-    let mut out = Vec::new();
-    for (s, e) in ranges {
-        split(s, e, DAY, &mut out);
-    }
-    out
-}
-
-/// The bucket index of a rollup row `r` (0 without buckets), `as bucket`.
-pub(crate) fn push_bucket_index(
-    qb: &mut QueryBuilder<'_, Postgres>,
-    bounds: Option<Vec<DateTime<Utc>>>,
-) {
-    match bounds {
-        Some(bounds) => {
-            qb.push("(width_bucket(r.bucket, ")
-                .push_bind(bounds)
-                .push("::timestamptz[]) - 1)::int as bucket");
-        }
-        None => {
-            qb.push("0::int as bucket");
-        }
-    }
-}
-
-/// `from` the segments as rows `seg(grain, s, e)`, for a lateral scan each.
-pub(crate) fn push_segments(qb: &mut QueryBuilder<'_, Postgres>, segments: &[Segment]) {
-    let grains: Vec<i16> = segments.iter().map(|s| s.0).collect();
-    let starts: Vec<DateTime<Utc>> = segments.iter().map(|s| s.1).collect();
-    let ends: Vec<DateTime<Utc>> = segments.iter().map(|s| s.2).collect();
-    qb.push(" from unnest(")
-        .push_bind(grains)
-        .push("::smallint[], ")
-        .push_bind(starts)
-        .push("::timestamptz[], ")
-        .push_bind(ends)
-        .push("::timestamptz[]) as seg(grain, s, e)");
-}
+/// The bucket of each row: its segment's (see [`super::segments`]).
+pub(crate) const BUCKET: &str = "seg.b as bucket";
 
 /// Whether `queues` asks for all queues (the nil UUID alone).
 fn all_queues(queues: &[Uuid]) -> bool {
@@ -207,9 +117,9 @@ pub async fn fetch(
     let mut qb = QueryBuilder::<Postgres>::new("select ");
     qb.push(if by_queue { "r.queue_id::text" } else { "''" });
     qb.push(" as key, ");
-    push_bucket_index(&mut qb, bounds);
+    qb.push(BUCKET);
     for i in 1..=Channel::ALL.len() {
-        qb.push(format_args!(", sum(r.c{i})::bigint as c{i}"));
+        qb.push(format_args!(", sum(r.c{i} * seg.sign)::bigint as c{i}"));
     }
     push_segments(&mut qb, &segments);
     // The nil queue holds every queue; queue rows split it.
@@ -233,7 +143,7 @@ pub async fn fetch(
     };
     // A lateral subquery per segment, fenced by `offset 0` so the planner
     // cannot flatten it into a join: each segment is one index range scan,
-    // of the rollups at grains 1 and 2, and of the raw rows for the
+    // of the rollups at grains 1 to 3, and of the raw rows for the
     // quarter-hour edges (grain 0), which are never longer than 45 minutes.
     let columns: Vec<String> = (1..=Channel::ALL.len())
         .map(|i| format!("r.c{i}"))
@@ -351,36 +261,4 @@ pub async fn fetch(
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Segments tile the range exactly, each on its grain's boundaries.
-        #[test]
-        fn segments_tile_the_range(start in 0i64..200_000, quarters in 1i64..5_000, cut in 1i64..200) {
-            let base = Utc.timestamp_opt(1_767_225_600, 0).single().expect("t");
-            let from = base + chrono::Duration::seconds(start * ROLLUP_SECONDS);
-            let to = from + chrono::Duration::seconds(quarters * ROLLUP_SECONDS);
-            let middle = from + chrono::Duration::seconds((cut % quarters) * ROLLUP_SECONDS);
-            let bounds = [from - chrono::Duration::hours(1), middle, to + chrono::Duration::hours(1)];
-            for bounds in [None, Some(&bounds[..])] {
-                let list = segments(from, to, bounds);
-                let mut at = from;
-                for (grain, s, e) in &list {
-                    prop_assert_eq!(*s, at);
-                    prop_assert!(s < e);
-                    let unit = [ROLLUP_SECONDS, HOUR, DAY][*grain as usize];
-                    prop_assert_eq!(floor_to(*s, unit), *s);
-                    prop_assert_eq!(floor_to(*e, unit), *e);
-                    at = *e;
-                }
-                prop_assert_eq!(at, to);
-            }
-        }
-    }
 }

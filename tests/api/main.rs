@@ -36,3 +36,4 @@ mod state_tiles;
 mod tokens;
 mod twoway;
 mod views;
+mod weeks;

@@ -19,7 +19,7 @@ use crate::report::plan::{inconsistent, MetricKind, MetricValue};
 use crate::report::raw::{bucket_count, bucket_index, push_any};
 use crate::report::request::{Grouping, Params, ReportQuery};
 use crate::report::rollup::{
-    aligned, names_nil_queue, push_bucket_index, push_queue_filter, push_segments, segments,
+    aligned, names_nil_queue, push_queue_filter, push_segments, segments, BUCKET,
 };
 use crate::report::tiles::{Dimension, Family};
 
@@ -92,11 +92,11 @@ pub async fn fetch(
     let mut qb = QueryBuilder::<Postgres>::new("select ");
     qb.push(if accounts.is_some() { "r.k2" } else { "''" });
     qb.push(" as key, ");
-    push_bucket_index(&mut qb, bounds);
-    qb.push(", r.k1 as class, sum(r.n)::bigint as n");
+    qb.push(BUCKET);
+    qb.push(", r.k1 as class, sum(r.n * seg.sign)::bigint as n");
     push_segments(&mut qb, &segments);
     // One index range scan per segment and part: the rollups (grains 1
-    // and 2), their unfolded deltas, and the derived rows of the
+    // to 3), their unfolded deltas, and the derived rows of the
     // quarter-hour edges; each fenced by `offset 0`.
     qb.push(format_args!(
         " cross join lateral ((select r.bucket, r.k1, r.k2, r.c{column} as n from count_rollups r \
