@@ -47,6 +47,9 @@ pub async fn cost(
         client,
     )
     .await?;
+    // A tile's overhead is a few hundredths of a millisecond: at least 100
+    // calls each, so that the medians are steadier than that.
+    let iterations = iterations.max(100);
     println!(
         "row-level security: a second service (pid {}) on the same database with \
          CX_ROW_LEVEL_SECURITY=false; each question asked of both alternately, {iterations} \
